@@ -1,0 +1,65 @@
+# wps-evidence: two commands on a fresh machine (Python 3.11, make, git).
+#   make run   -> .venv, pinned install, whole workflow on the bundled data, rendered briefs
+#   make test  -> .venv with test extras, pytest
+SHELL := /bin/bash
+PYTHON ?= python3
+CORES ?= 2
+VENV := .venv
+BIN := $(VENV)/bin
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --printshellcmds --show-failed-logs
+# Debian packages the briefs and the browser/PDF tests need: fonts for Thai, Khmer, Lao and
+# Myanmar glyphs, pdftoppm, and headless Chromium for the HTML brief check.
+APT_RUN := fonts-noto-core fontconfig
+APT_TEST := poppler-utils chromium chromium-driver
+
+.PHONY: run test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit
+
+run: $(STAMP) system-deps
+	$(SNAKEMAKE)
+	$(SNAKEMAKE) --report results/provenance/report.html
+
+test: $(STAMP) system-deps system-deps-test
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
+
+venv: $(STAMP)
+
+# Pinned install: exact versions from the lock file, then the project itself without resolving.
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# apt-get only where something is missing, and only when we may (root or sudo); otherwise say what to install.
+system-deps:
+	@bash scripts/system-deps.sh $(APT_RUN)
+
+system-deps-test:
+	@bash scripts/system-deps.sh $(APT_TEST)
+
+example-data: $(STAMP)
+	$(BIN)/python -m analysis.synth --out data/raw
+
+report: $(STAMP)
+	$(SNAKEMAKE) --report results/provenance/report.html
+
+audit: $(STAMP)
+	$(BIN)/wps audit
+
+bench: $(STAMP) system-deps
+	$(BIN)/python -m benchmarks.run
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m benchmarks.run --smoke
+
+clean:
+	rm -rf results .snakemake

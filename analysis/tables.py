@@ -1,0 +1,81 @@
+"""Write result tables the same way everywhere: deterministic Parquet and spreadsheet-safe CSV."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+# A cell starting with one of these runs as a formula when a spreadsheet opens the CSV.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with a single quote."""
+    safe = frame.copy()
+    for column in safe.columns:
+        series = safe[column]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        if risky.any():
+            safe[column] = series.astype("object").where(~risky, "'" + text.astype("object"))
+    return safe
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write via a temporary file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Parquet without the index, in the frame's column order."""
+    _atomic_write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """UTF-8 CSV, '\\n' line ends, formula-looking text neutralised for spreadsheet users."""
+    safe = neutralise_formulas(frame)
+    _atomic_write(
+        Path(path),
+        lambda tmp: safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8"),
+    )
+
+
+def write_table(frame: pd.DataFrame, *, parquet: Path | None = None, csv: Path | None = None):
+    """Write one table to any of the two formats."""
+    if parquet is not None:
+        write_parquet(frame, parquet)
+    if csv is not None:
+        write_csv(frame, csv)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Atomically write UTF-8 text with '\\n' line ends."""
+    _atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+
+
+def sort_columns(frame: pd.DataFrame, first: Iterable[str]) -> pd.DataFrame:
+    """Put the named columns first (those present), the rest after in their order."""
+    first = [c for c in first if c in frame.columns]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def write_json(data, path: Path) -> None:
+    """Deterministic JSON: sorted keys, two-space indent, UTF-8, trailing newline."""
+    import json
+
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    write_text(text, path)

@@ -1,0 +1,192 @@
+"""Helpers shared by the rule files: paths, wave discovery, input functions (no lambdas in rules)."""
+
+from pathlib import Path
+
+from analysis.discover import latest_wave, wave_files
+from analysis.plan import load_plan
+
+RAW = Path(config["raw_dir"])
+RESULTS = config["results_dir"]
+LOGS = f"{RESULTS}/logs"
+JOBS = f"{RESULTS}/provenance/jobs"
+PLAN = load_plan(config["plan"])
+
+
+wildcard_constraints:
+    dataset="[a-z][a-z0-9_]*",
+    wave="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    brief="[a-z][a-z0-9-]*",
+    model="[a-z][a-z0-9_]*",
+
+
+def waves(dataset: str) -> list[str]:
+    """Waves of one dataset, found on disk at every run: a new file is a new wave."""
+    return list(wave_files(RAW / dataset))
+
+
+def datasets_of_kind(kind: str) -> list[str]:
+    return sorted(name for name, spec in config["datasets"].items() if spec["kind"] == kind)
+
+
+def raw_wave_file(wildcards) -> str:
+    """The raw file of a dataset's wave, whatever its extension."""
+    files = wave_files(RAW / wildcards.dataset)
+    if wildcards.wave not in files:
+        raise ValueError(
+            f"{wildcards.dataset}: no raw file for wave '{wildcards.wave}' in {RAW / wildcards.dataset}"
+        )
+    return str(files[wildcards.wave])
+
+
+def codebook_file(wildcards) -> str:
+    return str(RAW / wildcards.dataset / "codebook.json")
+
+
+def dataset_config(wildcards) -> dict:
+    return config["datasets"][wildcards.dataset]
+
+
+def on_row_error(wildcards) -> str:
+    return config["datasets"][wildcards.dataset].get("on_row_error", "quarantine")
+
+
+def clean_table(dataset: str, wave: str) -> str:
+    return f"{RESULTS}/clean/{dataset}/{wave}.parquet"
+
+
+def brief_waves() -> list[str]:
+    return waves(config["brief_dataset"])
+
+
+def latest_of(kind: str) -> dict[str, str]:
+    """Latest wave of every dataset of a kind, as {dataset: wave}."""
+    found = {}
+    for dataset in datasets_of_kind(kind):
+        wave = latest_wave(RAW / dataset)
+        if wave is not None:
+            found[dataset] = wave
+    return found
+
+
+def survey_models(wildcards) -> list[str]:
+    return sorted(PLAN.models_for(wildcards.dataset))
+
+
+def model_spec(wildcards) -> dict:
+    return PLAN.model(wildcards.dataset, wildcards.model)
+
+
+def estimates_spec(wildcards) -> dict:
+    return PLAN.dataset_spec(wildcards.dataset)
+
+
+def all_clean_tables() -> list[str]:
+    return [
+        clean_table(dataset, wave) for dataset in config["datasets"] for wave in waves(dataset)
+    ]
+
+
+def clean_table_of_wave(wildcards) -> str:
+    return clean_table(wildcards.dataset, wildcards.wave)
+
+
+# ---- briefs ---------------------------------------------------------------------------------
+
+FIGURES = ("women_by_country", "training_gain", "code_cooccurrence")
+FIGURE_FILES = {"svg": "svg", "png": "png", "alt": "alt.txt"}
+BRIEF_FORMATS = tuple(config["render"]["formats"])
+
+
+def previous_wave(wave: str) -> str | None:
+    earlier = [w for w in brief_waves() if w < wave]
+    return earlier[-1] if earlier else None
+
+
+def brief_raw_inputs(wildcards) -> dict[str, str]:
+    """Raw files and codebooks a wave's briefs rest on (their hashes make the run ID)."""
+    survey = config["brief_dataset"]
+    files = {
+        f"raw_{survey}": raw_wave_file(wildcards_for(survey, wildcards.wave)),
+        f"codebook_{survey}": str(RAW / survey / "codebook.json"),
+    }
+    for kind in ("training", "interviews"):
+        for dataset, wave in latest_of(kind).items():
+            files[f"raw_{dataset}"] = raw_wave_file(wildcards_for(dataset, wave))
+            files[f"codebook_{dataset}"] = str(RAW / dataset / "codebook.json")
+    return files
+
+
+def wildcards_for(dataset: str, wave: str):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(dataset=dataset, wave=wave)
+
+
+def brief_tables(wildcards) -> dict[str, str]:
+    """Every table a wave's figures and findings read, by name."""
+    survey = config["brief_dataset"]
+    tables = {"estimates": f"{RESULTS}/tables/{survey}/{wildcards.wave}/estimates.parquet"}
+    previous = previous_wave(wildcards.wave)
+    if previous is not None:
+        tables["estimates_previous"] = f"{RESULTS}/tables/{survey}/{previous}/estimates.parquet"
+    for model in sorted(PLAN_MODELS.get(survey, {})):
+        tables[f"model_{model}"] = f"{RESULTS}/models/{survey}/{wildcards.wave}/{model}.parquet"
+        tables[f"card_{model}"] = f"{RESULTS}/models/{survey}/{wildcards.wave}/{model}.card.json"
+    for dataset, wave in latest_of("training").items():
+        tables["prepost"] = f"{RESULTS}/tables/{dataset}/{wave}/prepost.parquet"
+        tables["attrition"] = f"{RESULTS}/tables/{dataset}/{wave}/attrition.csv"
+    for dataset, wave in latest_of("interviews").items():
+        base = f"{RESULTS}/interviews/{dataset}/{wave}"
+        for name in ("frequencies", "themes", "cooccurrence", "sex_differences", "reliability"):
+            tables[f"interviews_{name}"] = f"{base}/{name}.csv"
+        tables["quotes"] = f"{base}/quotes.csv"
+    return tables
+
+
+def figure_outputs() -> dict[str, str]:
+    return {
+        f"{name}_{kind}": f"{RESULTS}/figures/{{wave}}/{name}.{ext}"
+        for name in FIGURES
+        for kind, ext in FIGURE_FILES.items()
+    }
+
+
+def figure_inputs(wildcards) -> dict[str, str]:
+    return {
+        f"figure_{key}": path.format(wave=wildcards.wave) for key, path in figure_outputs().items()
+    }
+
+
+def figure_inputs_list(wildcards) -> list[str]:
+    return sorted(figure_inputs(wildcards).values())
+
+
+def brief_sources(wildcards) -> dict[str, str]:
+    """The Quarto project's files: a change to the words or the style re-renders the brief."""
+    files = sorted(str(p) for p in Path("reports").rglob("*") if p.is_file())
+    return {f"source_{i}": path for i, path in enumerate(files)}
+
+
+def brief_outputs() -> dict[str, str]:
+    return {fmt: f"{RESULTS}/briefs/{{wave}}/{{brief}}.{fmt}" for fmt in BRIEF_FORMATS}
+
+
+def final_outputs() -> list[str]:
+    """Everything `rule all` asks for: briefs of every wave, and every per-wave table."""
+    targets = []
+    for wave in brief_waves():
+        targets += [f"{RESULTS}/briefs/{wave}/regional.{fmt}" for fmt in BRIEF_FORMATS]
+    for dataset, spec in sorted(config["datasets"].items()):
+        for wave in waves(dataset):
+            targets.append(f"{RESULTS}/clean/{dataset}/{wave}.parquet")
+            if spec["kind"] == "survey":
+                targets.append(f"{RESULTS}/tables/{dataset}/{wave}/estimates.parquet")
+                targets += [
+                    f"{RESULTS}/models/{dataset}/{wave}/{model}.parquet"
+                    for model in sorted(PLAN_MODELS.get(dataset, {}))
+                ]
+            elif spec["kind"] == "training":
+                targets.append(f"{RESULTS}/tables/{dataset}/{wave}/prepost.parquet")
+            elif spec["kind"] == "interviews":
+                targets.append(f"{RESULTS}/interviews/{dataset}/{wave}/frequencies.csv")
+    return targets

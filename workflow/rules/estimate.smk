@@ -1,0 +1,61 @@
+"""Design-based estimates and models from the analysis plan; pre/post training analysis."""
+
+
+rule estimate_survey:
+    input:
+        table=clean_table_of_wave,
+    output:
+        parquet=f"{RESULTS}/tables/{{dataset}}/{{wave}}/estimates.parquet",
+        csv=report(
+            f"{RESULTS}/tables/{{dataset}}/{{wave}}/estimates.csv",
+            category="Estimates",
+            subcategory="{dataset} {wave}",
+        ),
+        record=f"{JOBS}/estimate_survey/{{dataset}}/{{wave}}.json",
+    params:
+        spec=estimates_spec,
+    log:
+        f"{LOGS}/estimate_survey/{{dataset}}/{{wave}}.log",
+    script:
+        "../scripts/estimate_survey.py"
+
+
+rule fit_model:
+    input:
+        table=clean_table_of_wave,
+    output:
+        parquet=f"{RESULTS}/models/{{dataset}}/{{wave}}/{{model}}.parquet",
+        csv=report(
+            f"{RESULTS}/models/{{dataset}}/{{wave}}/{{model}}.csv",
+            category="Models",
+            subcategory="{dataset} {wave}",
+        ),
+        card=f"{RESULTS}/models/{{dataset}}/{{wave}}/{{model}}.card.json",
+        record=f"{JOBS}/fit_model/{{dataset}}/{{wave}}/{{model}}.json",
+    params:
+        spec=model_spec,
+        design=design_spec,
+    log:
+        f"{LOGS}/fit_model/{{dataset}}/{{wave}}/{{model}}.log",
+    script:
+        "../scripts/fit_model.py"
+
+
+rule analyse_training:
+    input:
+        table=clean_table_of_wave,
+    output:
+        parquet=f"{RESULTS}/tables/{{dataset}}/{{wave}}/prepost.parquet",
+        csv=report(
+            f"{RESULTS}/tables/{{dataset}}/{{wave}}/prepost.csv",
+            category="Training",
+            subcategory="{dataset} {wave}",
+        ),
+        attrition=f"{RESULTS}/tables/{{dataset}}/{{wave}}/attrition.csv",
+        record=f"{JOBS}/analyse_training/{{dataset}}/{{wave}}.json",
+    params:
+        seed=config["seed"],
+    log:
+        f"{LOGS}/analyse_training/{{dataset}}/{{wave}}.log",
+    script:
+        "../scripts/analyse_training.py"

@@ -1,0 +1,55 @@
+"""Ingest, validate and clean each wave of each dataset."""
+
+
+rule ingest_wave:
+    input:
+        raw=raw_wave_file,
+    output:
+        table=f"{RESULTS}/ingest/{{dataset}}/{{wave}}.parquet",
+        meta=f"{RESULTS}/ingest/{{dataset}}/{{wave}}.meta.json",
+        record=f"{JOBS}/ingest_wave/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/ingest_wave/{{dataset}}/{{wave}}.log",
+    script:
+        "../scripts/ingest_wave.py"
+
+
+rule validate_wave:
+    input:
+        table=rules.ingest_wave.output.table,
+        meta=rules.ingest_wave.output.meta,
+        codebook=codebook_file,
+        raw=raw_wave_file,
+    output:
+        valid=f"{RESULTS}/validated/{{dataset}}/{{wave}}.parquet",
+        quarantine=f"{RESULTS}/quarantine/{{dataset}}/{{wave}}.csv",
+        report=f"{RESULTS}/validated/{{dataset}}/{{wave}}.report.json",
+        record=f"{JOBS}/validate_wave/{{dataset}}/{{wave}}.json",
+    params:
+        on_row_error=on_row_error,
+    log:
+        f"{LOGS}/validate_wave/{{dataset}}/{{wave}}.log",
+    script:
+        "../scripts/validate_wave.py"
+
+
+rule clean_wave:
+    input:
+        valid=rules.validate_wave.output.valid,
+        codebook=codebook_file,
+    output:
+        table=report(
+            f"{RESULTS}/clean/{{dataset}}/{{wave}}.parquet",
+            category="Cleaned tables",
+            subcategory="{dataset}",
+        ),
+        csv=f"{RESULTS}/clean/{{dataset}}/{{wave}}.csv",
+        codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
+        missing=f"{RESULTS}/clean/{{dataset}}/{{wave}}.missing.csv",
+        record=f"{JOBS}/clean_wave/{{dataset}}/{{wave}}.json",
+    params:
+        pseudonymisation=config["pseudonymisation"],
+    log:
+        f"{LOGS}/clean_wave/{{dataset}}/{{wave}}.log",
+    script:
+        "../scripts/clean_wave.py"

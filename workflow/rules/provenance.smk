@@ -1,0 +1,21 @@
+"""Run manifest and Workflow Run RO-Crate over every job record of the run."""
+
+
+rule write_manifest:
+    input:
+        outputs=final_outputs(),
+        inputs=expand(f"{RESULTS}/provenance/inputs/{{wave}}.json", wave=brief_waves()),
+    output:
+        manifest=report(
+            f"{RESULTS}/provenance/manifest.json",
+            category="Provenance",
+        ),
+        crate=f"{RESULTS}/provenance/ro-crate-metadata.json",
+    params:
+        results=RESULTS,
+        raw=str(RAW),
+        jobs=JOBS,
+    log:
+        f"{LOGS}/write_manifest.log",
+    script:
+        "../scripts/write_manifest.py"

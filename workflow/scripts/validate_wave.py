@@ -1,0 +1,25 @@
+"""Snakemake adapter: check one ingested wave against its codebook; bad rows to quarantine."""
+
+from pathlib import Path
+
+from analysis.codebook import load_codebook
+from analysis.io import read_ingested
+from analysis.provenance import job
+from analysis.tables import write_csv, write_json, write_parquet
+from analysis.validate import validate
+
+sm = snakemake  # noqa: F821 (snakemake is injected)
+
+with job(sm) as j:
+    table = read_ingested(Path(sm.input.table), Path(sm.input.meta))
+    result = validate(
+        table,
+        load_codebook(Path(sm.input.codebook)),
+        dataset=sm.wildcards.dataset,
+        file=str(sm.input.raw),
+        on_row_error=sm.params.on_row_error,
+    )
+    write_parquet(result.valid, Path(sm.output.valid))
+    write_csv(result.quarantine, Path(sm.output.quarantine))
+    write_json(result.report, Path(sm.output.report))
+    j.note("reconciliation", result.report)
