@@ -1,0 +1,236 @@
+"""The run manifest: every output, job and raw file with hashes, and each file's raw lineage.
+
+The manifest holds no times (they live only in job records), so two runs on the same inputs give
+byte-identical manifests and the same `content_hash`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from analysis.hashing import file_fact, sha256_bytes
+from analysis.provenance.common import MANIFEST_SCHEMA, display_path, write_json_atomic
+from analysis.provenance.record import load_records
+
+PROVENANCE_FILES = ("manifest.json", "ro-crate-metadata.json")  # in <results>/provenance/
+JOB_FIELDS = (
+    "rule",
+    "wildcards",
+    "params",
+    "inputs",
+    "outputs",
+    "log",
+    "record",
+    "code",
+    "software",
+    "seeds",
+    "notes",
+)
+
+
+def raw_files(raw_dir: Path | str, root: Path | None = None) -> dict[str, dict[str, Any]]:
+    """{path: {"sha256", "size"}} of every file under the raw folder (hidden files skipped)."""
+    found = {}
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return found
+    for path in sorted(raw_dir.rglob("*")):
+        rel = path.relative_to(raw_dir)
+        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        fact = file_fact(path, display_path(path, root))
+        found[fact["path"]] = {"sha256": fact["sha256"], "size": fact["size"]}
+    return found
+
+
+def content_hash(outputs: Mapping[str, Mapping[str, Any]]) -> str:
+    """SHA-256 over the sorted (path, sha256) pairs of the outputs."""
+    text = "".join(f"{path}\t{outputs[path]['sha256']}\n" for path in sorted(outputs))
+    return sha256_bytes(text.encode("utf-8"))
+
+
+def _is_under(path: str, folder: str) -> bool:
+    folder = folder.rstrip("/")
+    return folder in ("", ".") or path == folder or path.startswith(folder + "/")
+
+
+def build_manifest(
+    records_dir: Path | str,
+    results_dir: Path | str,
+    raw_dir: Path | str,
+    *,
+    root: Path | None = None,
+) -> dict[str, Any]:
+    """The manifest of a run from its job records, the results folder and the raw folder.
+
+    Paths are shown relative to `root` (default: the working folder, where Snakemake runs).
+    """
+    root = Path.cwd() if root is None else Path(root)
+    records = load_records(records_dir)
+    records_prefix = display_path(records_dir, root)
+    raw_prefix = display_path(raw_dir, root)
+    raw = raw_files(raw_dir, root)
+
+    results_prefix = display_path(results_dir, root)
+    own_files = {f"{results_prefix}/provenance/{name}" for name in PROVENANCE_FILES}
+    jobs: dict[str, dict[str, Any]] = {}
+    outputs: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
+    record_paths = {r.get("record") for r in records}
+    for record in records:
+        jid = record["job"]
+        made = {out["path"] for out in record.get("outputs", [])}
+        if made and made <= own_files:
+            continue  # the job writing the manifest and crate, from the run before
+
+        if jid in jobs:
+            warnings.append(f"job {jid} has more than one record; kept {record.get('record')}")
+        jobs[jid] = {field: record.get(field) for field in JOB_FIELDS}
+        for out in record.get("outputs", []):
+            path = out["path"]
+            if path in record_paths or path in own_files or _is_under(path, records_prefix):
+                continue
+            if path in outputs and outputs[path]["job"] != jid:
+                warnings.append(f"{path} is claimed by jobs {outputs[path]['job']} and {jid}")
+            outputs[path] = {"sha256": out["sha256"], "size": out["size"], "job": jid}
+
+    for jid, entry in sorted(jobs.items()):
+        for item in entry.get("inputs") or []:
+            path, recorded = item["path"], item["sha256"]
+            known = outputs.get(path) or raw.get(path)
+            if known is not None and known["sha256"] != recorded:
+                origin = f"job {outputs[path]['job']}" if path in outputs else "the raw folder"
+                warnings.append(
+                    f"job {jid} read {path} with sha256 {recorded}, but {origin} now has "
+                    f"{known['sha256']}: its record is stale; rerun the workflow"
+                )
+
+    logs = {p for entry in jobs.values() for p in entry.get("log") or []}
+    unrecorded = []
+    if Path(results_dir).is_dir():
+        for path in sorted(Path(results_dir).rglob("*")):
+            shown = display_path(path, root)
+            if (
+                path.is_file()
+                and shown not in outputs
+                and shown not in logs
+                and shown not in record_paths
+                and not _is_under(shown, f"{results_prefix}/provenance")
+                and not any(part.startswith(".") for part in path.relative_to(results_dir).parts)
+            ):
+                unrecorded.append(shown)
+
+    manifest = {
+        "schema": MANIFEST_SCHEMA,
+        "raw_dir": raw_prefix,
+        "results_dir": results_prefix,
+        "records_dir": records_prefix,
+        "raw": raw,
+        "jobs": jobs,
+        "outputs": outputs,
+        "unrecorded": unrecorded,
+        "warnings": sorted(warnings),
+        "content_hash": content_hash(outputs),
+    }
+    manifest["lineage"] = lineage(manifest)
+    return manifest
+
+
+def write_manifest(manifest: Mapping[str, Any], path: Path | str) -> Path:
+    """Write the manifest atomically as JSON (sorted keys, indent 2)."""
+    return write_json_atomic(manifest, path)
+
+
+def _is_raw(manifest: Mapping[str, Any], path: str) -> bool:
+    return path in manifest["raw"] or (
+        path not in manifest["outputs"] and _is_under(path, manifest.get("raw_dir", "data/raw"))
+    )
+
+
+def lineage(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
+    """For each output and job input: the raw files it ultimately derives from (sorted)."""
+    outputs, jobs = manifest["outputs"], manifest["jobs"]
+    memo: dict[str, frozenset[str]] = {}
+
+    def walk(path: str, visiting: frozenset[str]) -> frozenset[str]:
+        if path in memo:
+            return memo[path]
+        if _is_raw(manifest, path):
+            found = frozenset([path])
+        elif path in outputs and path not in visiting:
+            job = jobs[outputs[path]["job"]]
+            found = frozenset()
+            for item in job.get("inputs") or []:
+                found |= walk(item["path"], visiting | {path})
+        else:
+            found = frozenset()
+        memo[path] = found
+        return found
+
+    paths = set(outputs)
+    for job in jobs.values():
+        paths.update(item["path"] for item in job.get("inputs") or [])
+    return {path: sorted(walk(path, frozenset())) for path in sorted(paths)}
+
+
+def trace(manifest: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
+    """The jobs that led to `path`, from the ones reading raw files to the one that wrote it.
+
+    Each step: {"job", "rule", "wildcards", "script", "inputs", "outputs"}, files as
+    {"path", "sha256", "raw"}. Raises KeyError when the path is neither an output nor raw.
+    """
+    outputs, jobs = manifest["outputs"], manifest["jobs"]
+    if path not in outputs:
+        if _is_raw(manifest, path):
+            return []
+        raise KeyError(
+            f"{path} is not an output in the manifest; run the workflow (snakemake) so that "
+            "results/provenance/manifest.json lists it"
+        )
+    needed: set[str] = set()
+    stack = [outputs[path]["job"]]
+    while stack:
+        jid = stack.pop()
+        if jid in needed:
+            continue
+        needed.add(jid)
+        for item in jobs[jid].get("inputs") or []:
+            producer = outputs.get(item["path"])
+            if producer is not None:
+                stack.append(producer["job"])
+
+    def upstream(jid: str) -> set[str]:
+        return {
+            outputs[item["path"]]["job"]
+            for item in jobs[jid].get("inputs") or []
+            if item["path"] in outputs
+        } & needed
+
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(needed):
+        ready = sorted(j for j in needed - done if upstream(j) <= done)
+        if not ready:  # a cycle: should not happen in a Snakemake DAG
+            ready = sorted(needed - done)[:1]
+        order.extend(ready)
+        done.update(ready)
+
+    def facts(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"path": i["path"], "sha256": i["sha256"], "raw": _is_raw(manifest, i["path"])}
+            for i in items
+        ]
+
+    return [
+        {
+            "job": jid,
+            "rule": jobs[jid]["rule"],
+            "wildcards": jobs[jid]["wildcards"],
+            "script": ((jobs[jid].get("code") or {}).get("script") or {}).get("path"),
+            "inputs": facts(jobs[jid].get("inputs") or []),
+            "outputs": facts(jobs[jid].get("outputs") or []),
+        }
+        for jid in order
+    ]
