@@ -1,0 +1,147 @@
+"""Run a dataset's analysis plan entry: stacked estimates and fitted models.
+
+``run_estimates`` returns one tidy table for all estimates of the entry. Each row names its
+breakdown as ``group_var`` / ``group_value`` (``(overall)`` for the whole population; crossed
+breakdowns join columns and values with ``|``). Levels and group values are strings so the
+table has one type per column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from analysis.design import OVERALL, DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
+from analysis.models import svy_glm
+
+STATISTICS = {"mean": svy_mean, "proportion": svy_proportion, "total": svy_total}
+COLUMNS = [
+    "estimate_id",
+    "title",
+    "variable",
+    "statistic",
+    "level",
+    "group_var",
+    "group_value",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "df",
+    "n",
+    "n_level",
+    "design",
+]
+
+
+def _text(value: object) -> str:
+    """Stable string for a group value or level: integral floats lose their ``.0``."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.integer | np.bool_):
+        return str(value.item())
+    return str(value)
+
+
+def make_design(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> SurveyDesign:
+    """The survey design an entry's ``design`` block declares."""
+    spec = plan_entry["design"]
+    return SurveyDesign(
+        data,
+        weight=spec["weight"],
+        strata=spec.get("strata"),
+        psu=spec.get("psu"),
+        fpc=spec.get("fpc"),
+        lonely_psu=spec.get("lonely_psu", "adjust"),
+        dataset=dataset,
+    )
+
+
+def _breakdowns(spec: Mapping) -> list[list[str]]:
+    out: list[list[str]] = [[]] if spec.get("overall", True) else []
+    for item in spec.get("by", []):
+        out.append([item] if isinstance(item, str) else list(item))
+    return out
+
+
+def _one_estimate(design: SurveyDesign, spec: Mapping) -> pd.DataFrame:
+    func = STATISTICS[spec["statistic"]]
+    parts = []
+    for cols in _breakdowns(spec):
+        res = func(design, spec["variable"], by=cols or None, domain=spec.get("domain"))
+        if cols:
+            res["group_var"] = "|".join(cols)
+            res["group_value"] = [
+                "|".join(_text(v) for v in row)
+                for row in res[cols].itertuples(index=False, name=None)
+            ]
+            res = res.drop(columns=cols)
+        else:
+            res["group_var"] = OVERALL
+            res["group_value"] = OVERALL
+        parts.append(res)
+    out = pd.concat(parts, ignore_index=True)
+    out["estimate_id"] = spec["id"]
+    out["title"] = spec.get("title", spec["id"])
+    out["statistic"] = spec["statistic"]
+    if "level" not in out.columns:
+        out["level"] = pd.NA
+        out["n_level"] = pd.NA
+    else:
+        out["level"] = out["level"].map(_text)
+    return out
+
+
+def _reraise(exc: DesignError, what: str, dataset: str) -> DesignError:
+    """The same error, prefixed with the plan entry it came from."""
+    problem = exc.problem.removeprefix(f"dataset {dataset!r}: ")
+    return DesignError(f"{what}: {problem}", dataset=dataset, hint=exc.hint)
+
+
+def run_estimates(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> pd.DataFrame:
+    """All estimates of a plan entry, stacked in plan order, with the columns in ``COLUMNS``."""
+    design = make_design(data, plan_entry, dataset)
+    tables = []
+    for spec in plan_entry.get("estimates", []):
+        try:
+            tables.append(_one_estimate(design, spec))
+        except DesignError as exc:
+            raise _reraise(exc, f"estimate {spec['id']!r}", dataset) from exc
+    if not tables:
+        return pd.DataFrame(columns=COLUMNS)
+    out = pd.concat(tables, ignore_index=True)[COLUMNS]
+    return out.astype(
+        {
+            "level": "string",
+            "group_var": "string",
+            "group_value": "string",
+            "n_level": "Int64",
+            "df": "int64",
+            "n": "int64",
+        }
+    )
+
+
+def run_models(
+    data: pd.DataFrame, plan_entry: Mapping, dataset: str = ""
+) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """Fit every model of a plan entry: ``{model_id: (terms, card)}`` in plan order."""
+    design = make_design(data, plan_entry, dataset)
+    out: dict[str, tuple[pd.DataFrame, dict]] = {}
+    for spec in plan_entry.get("models", []):
+        try:
+            terms, card = svy_glm(
+                spec["formula"],
+                design,
+                family=spec["family"],
+                reference=spec.get("reference"),
+                domain=spec.get("domain"),
+            )
+        except DesignError as exc:
+            raise _reraise(exc, f"model {spec['id']!r}", dataset) from exc
+        terms.insert(0, "model_id", spec["id"])
+        card = {"id": spec["id"], "title": spec.get("title", spec["id"]), **card}
+        out[spec["id"]] = (terms, card)
+    return out

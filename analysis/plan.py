@@ -1,0 +1,119 @@
+"""The analysis plan: which design-based estimates and models to run for each dataset.
+
+A plan is a YAML file checked against ``analysis/schemas/plan.schema.json``::
+
+    datasets:
+      officer_survey:
+        design: {weight: weight, strata: stratum, psu: station_id, fpc: stations_in_stratum}
+        estimates:
+          - {id: women_share, variable: women, statistic: proportion, by: [country_label]}
+        models:
+          - {id: stay_logit, formula: "intend_stay_5y ~ harassment", family: binomial}
+
+:func:`load_plan` returns ``{dataset: entry}`` with schema defaults filled in; an entry is what
+:func:`analysis.estimate.run_estimates` and :func:`analysis.estimate.run_models` take.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import patsy
+import yaml
+
+from analysis.errors import WpsInputError
+
+SCHEMA_PATH = Path(__file__).with_name("schemas") / "plan.schema.json"
+
+
+class PlanError(WpsInputError):
+    """An analysis plan that is malformed, named by file and entry."""
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _where(plan: dict, path: list) -> str:
+    """``datasets.officer_survey.models[1] (id 'stay_logit').family`` for an error path."""
+    parts: list[str] = []
+    node: Any = plan
+    entry_id = None
+    for key in path:
+        if isinstance(key, int):
+            parts[-1] = f"{parts[-1]}[{key}]"
+        else:
+            parts.append(str(key))
+        node = node[key] if isinstance(node, dict | list) else None
+        if isinstance(node, dict) and isinstance(node.get("id"), str):
+            entry_id = node["id"]
+            parts[-1] += f" (id {entry_id!r})"
+    return ".".join(parts) or "(top level)"
+
+
+def _fill_defaults(plan: dict) -> dict:
+    out = copy.deepcopy(plan)
+    for entry in out["datasets"].values():
+        entry["design"].setdefault("lonely_psu", "adjust")
+        entry.setdefault("estimates", [])
+        entry.setdefault("models", [])
+        for est in entry["estimates"]:
+            est.setdefault("by", [])
+            est.setdefault("overall", True)
+            est.setdefault("title", est["id"])
+        for model in entry["models"]:
+            model.setdefault("reference", {})
+            model.setdefault("title", model["id"])
+    return out
+
+
+def validate_plan(plan: Any, source: str = "<plan>") -> dict[str, dict]:
+    """Check a parsed plan; return ``{dataset: entry}`` with defaults. Raises :class:`PlanError`."""
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(plan), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        lines = [f"{_where(plan, list(e.absolute_path))}: {e.message}" for e in errors[:10]]
+        raise PlanError(
+            "the analysis plan does not match its schema:\n  " + "\n  ".join(lines),
+            file=source,
+            hint="correct these entries (schema: analysis/schemas/plan.schema.json)",
+        )
+    plan = _fill_defaults(plan)
+    for name, entry in plan["datasets"].items():
+        seen: dict[str, str] = {}
+        for kind in ("estimates", "models"):
+            for i, item in enumerate(entry[kind]):
+                where = f"datasets.{name}.{kind}[{i}] (id {item['id']!r})"
+                if item["id"] in seen:
+                    raise PlanError(
+                        f"{where}: id {item['id']!r} is already used by {seen[item['id']]}",
+                        file=source,
+                        hint="give every estimate and model of a dataset its own id",
+                    )
+                seen[item["id"]] = where
+                if kind == "models":
+                    try:
+                        patsy.ModelDesc.from_formula(item["formula"])
+                    except patsy.PatsyError as exc:
+                        raise PlanError(
+                            f"{where}: formula {item['formula']!r} is not valid patsy: {exc}",
+                            file=source,
+                            hint="write it as 'outcome ~ term + C(factor)'",
+                        ) from exc
+    return plan["datasets"]
+
+
+def load_plan(path: str | Path) -> dict[str, dict]:
+    """Read and validate a YAML plan file; return ``{dataset: entry}``."""
+    path = Path(path)
+    try:
+        plan = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PlanError("the analysis plan file does not exist", file=path) from exc
+    except yaml.YAMLError as exc:
+        raise PlanError(f"the analysis plan is not valid YAML: {exc}", file=path) from exc
+    return validate_plan(plan, source=str(path))

@@ -1,0 +1,124 @@
+"""Design-based GLMs: known-truth simulations and exact identities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.design import DesignError, SurveyDesign, svy_mean
+from analysis.models import svy_glm
+
+TRUTH = {"Intercept": 0.4, "x": 0.5, "z": -0.6}
+
+
+def _clustered(rng: np.random.Generator, family: str, n_strata=4, psus=10, per=12) -> pd.DataFrame:
+    """Stratified cluster sample with unequal weights and a cluster-level covariate effect."""
+    h = np.repeat(np.arange(n_strata), psus * per)
+    psu = np.repeat(np.arange(n_strata * psus), per)
+    u = rng.normal(0, 0.3, n_strata * psus)[psu]
+    x = rng.normal(0, 1, h.size) + u
+    z = rng.integers(0, 2, h.size).astype(float)
+    eta = TRUTH["Intercept"] + TRUTH["x"] * x + TRUTH["z"] * z
+    p = 1 / (1 + np.exp(-eta))
+    y = rng.poisson(np.exp(eta)) if family == "poisson" else rng.binomial(1, p)
+    w = rng.uniform(1, 3, n_strata * psus)[psu] * (1 + h)
+    return pd.DataFrame({"h": h, "psu": psu, "w": w, "x": x, "z": z, "y": y.astype(float)})
+
+
+@pytest.mark.parametrize("family", ["poisson", "binomial"])
+def test_ci_coverage_on_simulated_truth(family):
+    rng = np.random.default_rng(20250601)
+    reps, hits = 100, {k: 0 for k in TRUTH}
+    for _ in range(reps):
+        df = _clustered(rng, family)
+        terms, _ = svy_glm("y ~ x + z", SurveyDesign(df, "w", strata="h", psu="psu"), family=family)
+        for _, t in terms.iterrows():
+            hits[t["term"]] += t["ci_low"] <= TRUTH[t["term"]] <= t["ci_high"]
+    for term, k in hits.items():
+        assert 0.86 <= k / reps <= 1.0, f"{family} {term}: coverage {k / reps:.2f}"
+
+
+def test_intercept_only_gaussian_equals_design_mean():
+    rng = np.random.default_rng(5)
+    df = _clustered(rng, "poisson")
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    terms, _ = svy_glm("y ~ 1", design)
+    mean = svy_mean(design, "y").iloc[0]
+    assert terms["estimate"].iloc[0] == pytest.approx(mean["estimate"], rel=1e-10)
+    assert terms["se"].iloc[0] == pytest.approx(mean["se"], rel=1e-8)
+
+
+def test_binary_ame_equals_difference_of_domain_means():
+    rng = np.random.default_rng(11)
+    df = _clustered(rng, "binomial")
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    terms, _ = svy_glm("y ~ z", design, family="binomial")
+    ame = terms.set_index("term").loc["z"]
+    w, y, z = df["w"].to_numpy(), df["y"].to_numpy(), df["z"].to_numpy()
+    infl = np.zeros(len(df))
+    diff = 0.0
+    for level, sign in ((1.0, 1), (0.0, -1)):
+        d = z == level
+        m = np.average(y[d], weights=w[d])
+        diff += sign * m
+        infl += sign * np.where(d, w * (y - m), 0) / w[d].sum()
+    assert ame["ame"] == pytest.approx(diff, rel=1e-8)
+    assert ame["ame_se"] == pytest.approx(np.sqrt(design.variance(infl)), rel=1e-6)
+    assert ame["odds_ratio"] == pytest.approx(np.exp(ame["estimate"]))
+    assert ame["ame_ci_low"] < ame["ame"] < ame["ame_ci_high"]
+
+
+def test_missing_rows_dropped_counted_and_kept_in_design():
+    rng = np.random.default_rng(7)
+    df = _clustered(rng, "poisson")
+    df.loc[[0, 5, 9], "x"] = np.nan
+    df.loc[[5, 20], "y"] = np.nan
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    terms, card = svy_glm("y ~ x + z", design, family="poisson")
+    assert card["n_dropped"] == 4 and card["n"] == len(df) - 4
+    assert card["n_dropped_by_variable"] == {"y": 2, "x": 3, "z": 0}
+    zero = df.copy()
+    zero.loc[zero[["x", "y"]].isna().any(axis=1), ["w", "x", "y"]] = [0.0, 0.0, 0.0]
+    ref, _ = svy_glm("y ~ x + z", SurveyDesign(zero, "w", strata="h", psu="psu"), "poisson")
+    assert terms["estimate"].to_numpy() == pytest.approx(ref["estimate"].to_numpy(), rel=1e-8)
+    assert terms["se"].to_numpy() == pytest.approx(ref["se"].to_numpy(), rel=1e-8)
+
+
+def test_reference_level_and_domain():
+    rng = np.random.default_rng(9)
+    df = _clustered(rng, "poisson")
+    df["band"] = np.where(df["x"] > 0.5, "high", np.where(df["x"] < -0.5, "low", "mid"))
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    terms, card = svy_glm("y ~ C(band)", design, "poisson", reference={"band": "mid"})
+    assert list(terms["term"]) == ["Intercept", "C(band)[T.high]", "C(band)[T.low]"]
+    assert terms["rate_ratio"].iloc[1] > 1 > terms["rate_ratio"].iloc[2]
+    sub, card = svy_glm("y ~ x", design, "poisson", domain={"z": [1]})
+    assert card["n"] == int((df["z"] == 1).sum())
+
+
+def test_negbin_recovers_truth_on_overdispersed_counts():
+    rng = np.random.default_rng(13)
+    n = 4000
+    x = rng.normal(size=n)
+    mu = np.exp(1.0 + 0.4 * x)
+    y = rng.negative_binomial(2, 2 / (2 + mu))  # alpha = 0.5
+    df = pd.DataFrame({"x": x, "y": y, "w": rng.uniform(1, 2, n)})
+    terms, card = svy_glm("y ~ x", SurveyDesign(df, "w"), family="negbin")
+    assert card["alpha"] == pytest.approx(0.5, abs=0.1)
+    est = terms.set_index("term")
+    assert est.loc["x", "ci_low"] < 0.4 < est.loc["x", "ci_high"]
+    assert est.loc["Intercept", "ci_low"] < 1.0 < est.loc["Intercept", "ci_high"]
+
+
+def test_bad_models_are_explained():
+    rng = np.random.default_rng(1)
+    df = _clustered(rng, "poisson")
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    with pytest.raises(DesignError, match="0/1"):
+        svy_glm("y ~ x", design, family="binomial")
+    with pytest.raises(DesignError, match="family"):
+        svy_glm("y ~ x", design, family="probit")
+    df["x2"] = 2 * df["x"]
+    with pytest.raises(DesignError, match="rank deficient"):
+        svy_glm("y ~ x + x2", SurveyDesign(df, "w", strata="h", psu="psu"))
