@@ -1,0 +1,256 @@
+"""Clean a validated wave: types, user-missing codes to NA, labels, derived variables, and no
+identifiers left (direct ones dropped, IDs pseudonymised, exact interviewee ages banded).
+
+The output is deterministic: rows sorted by the (pseudonymised) primary key, columns in a fixed
+order, nullable pandas dtypes (`Int64`, `Float64`, `string`, `boolean`, categories for labels).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.codebook import Codebook, Field
+from analysis.derive import DROP_AFTER_DERIVE, derive
+from analysis.errors import WpsInputError
+from analysis.pseudonymise import HEX_CHARS, dataset_prefix, pseudonymise
+from analysis.validate import ROW_COLUMN, parse_column
+
+LABEL_SUFFIX = "_label"
+REDACTED = "[redacted]"
+# Free text may repeat a person's name, village or phone number: such values of the wave's direct
+# identifiers (whole values, and name parts of at least this many characters) are redacted.
+MIN_REDACTED_PART = 3
+MAX_IDENTIFIER_CHARS = 100
+PHONE_PATTERN = r"\+?\d[\d \-().]{6,}\d"
+SUMMARY_COLUMNS = ["dataset", "wave", "variable", "code", "label", "n"]
+# Field properties carried into the cleaned codebook for kept fields.
+KEPT_PROPERTIES = (
+    "name",
+    "type",
+    "format",
+    "title",
+    "description",
+    "constraints",
+    "categories",
+    "categoriesOrdered",
+    "x-sensitive",
+    "x-role",
+)
+
+
+@dataclass
+class CleanResult:
+    """Cleaned table, its Table Schema (dict) and user-missing counts."""
+
+    data: pd.DataFrame
+    codebook: dict[str, Any]
+    missing_summary: pd.DataFrame
+
+
+def is_pseudonymised(field: Field, codebook: Codebook) -> bool:
+    """Indirect identifiers that are IDs get a pseudonym; other indirect ones are dropped."""
+    if field.identifier != "indirect":
+        return False
+    return field.type == "string" or field.name in codebook.primary_key or field.role == "id"
+
+
+def _dropped(codebook: Codebook, dataset: str) -> set[str]:
+    drop = set(codebook.direct_identifiers())
+    drop |= {
+        n
+        for n in codebook.indirect_identifiers()
+        if not is_pseudonymised(codebook.fields[n], codebook)
+    }
+    return drop | set(DROP_AFTER_DERIVE.get(dataset, ()))
+
+
+def is_free_text(field: Field) -> bool:
+    """Kept text without a closed set of values (quotes, remarks): checked for identifiers."""
+    return field.type == "string" and not field.categories and field.enum is None
+
+
+def identifier_pattern(values: pd.DataFrame) -> re.Pattern[str]:
+    """A regex matching phone numbers and the given direct-identifier values in free text.
+
+    Whole values (up to MAX_IDENTIFIER_CHARS) and their words of at least MIN_REDACTED_PART
+    characters are matched case-insensitively on word boundaries; longer values (free-text
+    remarks) contribute only as a whole.
+    """
+    terms: set[str] = set()
+    for column in values.columns:
+        for value in values[column].dropna().astype(str):
+            value = value.strip()
+            if len(value) < MIN_REDACTED_PART:
+                continue
+            terms.add(value)
+            if len(value) <= MAX_IDENTIFIER_CHARS:
+                terms.update(w for w in re.split(r"[\s,;]+", value) if len(w) >= MIN_REDACTED_PART)
+    words = sorted(terms, key=lambda t: (-len(t), t))
+    alternatives = [PHONE_PATTERN] + [rf"(?<!\w){re.escape(w)}(?!\w)" for w in words]
+    return re.compile("|".join(alternatives), flags=re.IGNORECASE)
+
+
+def redact(text: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
+    """Replace matches of `pattern` by REDACTED; missing values stay missing."""
+    return text.map(lambda v: v if pd.isna(v) else pattern.sub(REDACTED, v)).astype("string")
+
+
+def _label_column(typed: pd.Series, field: Field) -> pd.Series:
+    labels = field.labels()
+    categories = list(dict.fromkeys(labels.values()))
+    values = typed.astype(object).map(lambda v: None if pd.isna(v) else labels.get(v))
+    return pd.Series(pd.Categorical(values, categories=categories), index=typed.index)
+
+
+def _missing_rows(field: Field, user_missing: pd.Series, text: pd.Series) -> list[dict]:
+    counts = text[user_missing].value_counts()
+    return [
+        {"variable": field.name, "code": code, "label": label, "n": int(counts.get(code, 0))}
+        for code, label in field.missing_labels().items()
+    ]
+
+
+def _kept_schema(field: Field) -> dict[str, Any]:
+    spec = {k: copy.deepcopy(field.raw[k]) for k in KEPT_PROPERTIES if k in field.raw}
+    # user-missing codes are NA now, so a field required in the raw file may have gaps
+    constraints = {k: v for k, v in spec.pop("constraints", {}).items() if k != "required"}
+    if constraints:
+        spec["constraints"] = constraints
+    if field.missing_values:
+        spec["x-user-missing-recoded"] = [
+            {"value": code, "label": label} for code, label in field.missing_labels().items()
+        ]
+    spec["x-identifier"] = "none"
+    return spec
+
+
+def _pseudonym_schema(field: Field, dataset: str) -> dict[str, Any]:
+    prefix = dataset_prefix(dataset)
+    return {
+        "name": field.name,
+        "type": "string",
+        "title": f"{field.title or field.name} (pseudonym)",
+        "description": f"Keyed pseudonym of the original {field.name}: '{prefix}-' and "
+        f"{HEX_CHARS} hex characters of HMAC-SHA256. Stable across waves and reruns under the "
+        "same key; the original ID is not in the cleaned data.",
+        "x-pseudonymised": True,
+        "x-identifier": "none",
+        "x-sensitive": False,
+    }
+
+
+def _label_schema(field: Field) -> dict[str, Any]:
+    return {
+        "name": field.name + LABEL_SUFFIX,
+        "type": "string",
+        "title": f"{field.title or field.name} (label)",
+        "description": f"Label of the code in {field.name}; missing where {field.name} is.",
+        "categories": list(dict.fromkeys(field.labels().values())),
+        "x-derived": True,
+        "x-derived-from": [field.name],
+        "x-identifier": "none",
+        "x-sensitive": field.sensitive,
+    }
+
+
+def clean(
+    valid: pd.DataFrame, codebook: Codebook, *, dataset: str, wave: str, key: bytes
+) -> CleanResult:
+    """Turn validated rows (from `validate`) into the cleaned wave; see the module docstring."""
+    if ROW_COLUMN in valid.columns:
+        valid = valid.sort_values(ROW_COLUMN, kind="mergesort")
+    valid = valid.reset_index(drop=True)
+    unknown = [str(c) for c in valid.columns if c != ROW_COLUMN and c not in codebook.fields]
+    if unknown:
+        print(
+            f"WARNING: columns not in the codebook dropped: {', '.join(unknown)}", file=sys.stderr
+        )
+    present = [n for n in codebook.fields if n in valid.columns]
+
+    typed: dict[str, pd.Series] = {}
+    summary: list[dict] = []
+    for name in present:
+        field = codebook.fields[name]
+        parsed = parse_column(valid[name], field)
+        if parsed.bad_type.any():
+            bad = parsed.bad_type.to_numpy()
+            rows = valid[ROW_COLUMN][bad] if ROW_COLUMN in valid else np.flatnonzero(bad) + 1
+            raise WpsInputError(
+                f"values that are not of type {field.type} reached cleaning",
+                dataset=dataset,
+                file=f"wave {wave}",
+                column=name,
+                rows=[int(r) for r in rows],
+                hint="clean only the `valid` table returned by analysis.validate.validate",
+            )
+        typed[name] = parsed.typed
+        if field.identifier != "direct":
+            summary += _missing_rows(field, parsed.user_missing, parsed.code_text)
+    frame = pd.DataFrame(typed, index=valid.index)
+    derived, derived_specs = derive(frame, dataset, codebook)
+
+    dropped = _dropped(codebook, dataset)
+    direct = [n for n in codebook.direct_identifiers() if n in present]
+    free_text = [
+        n
+        for n in present
+        if n not in dropped
+        and is_free_text(codebook.fields[n])
+        and not is_pseudonymised(codebook.fields[n], codebook)
+    ]
+    if free_text:
+        pattern = identifier_pattern(frame[direct])
+        for name in free_text:
+            frame[name] = redact(frame[name], pattern)
+    columns: dict[str, pd.Series] = {}
+    specs: dict[str, dict[str, Any]] = {}
+    for name in present:
+        field = codebook.fields[name]
+        if name in dropped:
+            continue
+        if is_pseudonymised(field, codebook):
+            columns[name] = pseudonymise(frame[name], key, dataset)
+            specs[name] = _pseudonym_schema(field, dataset)
+            continue
+        columns[name] = frame[name]
+        specs[name] = _kept_schema(field)
+        if name in free_text:
+            specs[name]["x-redacted"] = (
+                f"phone numbers and names, places or other values of this wave's direct "
+                f"identifiers found in the text are replaced by {REDACTED}"
+            )
+        if field.categories:
+            columns[name + LABEL_SUFFIX] = _label_column(frame[name], field)
+            specs[name + LABEL_SUFFIX] = _label_schema(field)
+    for spec in derived_specs:
+        columns[spec["name"]] = derived[spec["name"]]
+        specs[spec["name"]] = spec
+
+    key_columns = [k for k in codebook.primary_key if k in columns]
+    order = key_columns + [c for c in columns if c not in key_columns]
+    data = pd.DataFrame({c: columns[c] for c in order}, index=valid.index)
+    if key_columns:
+        data = data.sort_values(key_columns, kind="mergesort", na_position="last")
+    data = data.reset_index(drop=True)
+
+    missing_summary = pd.DataFrame(summary, columns=SUMMARY_COLUMNS[2:])
+    missing_summary.insert(0, "wave", str(wave))
+    missing_summary.insert(0, "dataset", dataset)
+    missing_summary = missing_summary.astype({"n": "int64"})[SUMMARY_COLUMNS]
+
+    schema: dict[str, Any] = {"name": codebook.name}
+    for prop in ("title", "description", "x-synthetic"):
+        if prop in codebook.raw:
+            schema[prop] = codebook.raw[prop]
+    schema["x-wave"] = str(wave)
+    if key_columns:
+        schema["primaryKey"] = key_columns
+    schema["fields"] = [specs[c] for c in order]
+    return CleanResult(data=data, codebook=schema, missing_summary=missing_summary)

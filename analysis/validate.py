@@ -1,0 +1,518 @@
+"""Validate an ingested wave against its codebook; set bad rows aside in a quarantine table.
+
+Structural problems (a required column missing, a column of the wrong kind altogether) stop the
+run with a `StructuralError`. Row-level problems (a bad value, an unknown code, a duplicate key)
+send the whole row to quarantine, one quarantine row per problem, and the run goes on with the
+rest. Columns the codebook does not know never pass: they might be new identifiers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.codebook import FALSE_STRINGS, TRUE_STRINGS, Codebook, Field
+from analysis.errors import StructuralError, WpsInputError, format_rows
+
+if TYPE_CHECKING:
+    from analysis.io import RawTable
+
+ROW_COLUMN = "_row"
+QUARANTINE_COLUMNS = ["file", "row", "column", "value", "rule", "message"]
+RULES = (
+    "type",
+    "required",
+    "out_of_range",
+    "unknown_category",
+    "max_length",
+    "not_unique",
+    "duplicate_key",
+)
+MAX_VALUE_CHARS = 200
+# A column is unusable (structural, not row-level) when at least this many values, and more
+# than this share of the non-missing values, do not fit the field type.
+STRUCTURAL_MIN_BAD = 3
+STRUCTURAL_SHARE = 0.5
+FAIL_GROUPS_SHOWN = 5
+
+
+@dataclass
+class ValidationResult:
+    """Rows that passed (with `_row`), one quarantine row per problem, and the reconciliation."""
+
+    valid: pd.DataFrame
+    quarantine: pd.DataFrame
+    report: dict[str, Any]
+
+
+@dataclass
+class ParsedColumn:
+    """One column read the codebook's way.
+
+    blank: system-missing (NA or empty text); user_missing: a user-missing code of the field;
+    bad_type: a value that does not fit the type; typed: values of the field type (NA where
+    blank, user-missing or bad); code_text: each value as text, for matching codes.
+    """
+
+    blank: pd.Series
+    user_missing: pd.Series
+    bad_type: pd.Series
+    typed: pd.Series
+    code_text: pd.Series
+
+
+def code_text(value: Any) -> str | None:
+    """A value as text the way codes are written in a codebook (`99.0` -> `"99"`)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        if math.isfinite(value) and float(value).is_integer():
+            return str(int(value))
+        return repr(float(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        ts = pd.Timestamp(value)
+        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _to_bool(value: Any) -> bool | None:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in TRUE_STRINGS:
+        return True
+    if text in FALSE_STRINGS:
+        return False
+    return None
+
+
+def _to_timestamp(value: Any, date_only: bool) -> pd.Timestamp | None:
+    if isinstance(value, bool | int | float | np.number):
+        return None
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            parsed = dt.date.fromisoformat(text) if date_only else dt.datetime.fromisoformat(text)
+            ts = pd.Timestamp(parsed)
+        else:
+            ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(ts):
+        return None
+    return ts.normalize() if date_only else ts
+
+
+def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
+    """Read a raw column as `field` says (type, user-missing codes)."""
+    s = values.reset_index(drop=True)
+    obj = s.astype(object)
+    blank = obj.map(_is_blank).astype(bool)
+    text = obj.map(code_text)
+    codes = set(field.missing_labels())
+    user_missing = ~blank & text.isin(codes)
+    checked = ~blank & ~user_missing
+
+    if field.type in ("integer", "number"):
+        if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+            numeric = pd.Series(np.nan, index=s.index)
+        else:
+            numeric = pd.to_numeric(obj.where(~blank), errors="coerce").astype(float)
+        ok = numeric.notna() & np.isfinite(numeric.fillna(0.0))
+        if field.type == "integer":
+            ok &= (numeric.fillna(0.0) % 1) == 0
+        typed_float = numeric.where(ok & ~user_missing)
+        typed = typed_float.astype("Float64")
+        if field.type == "integer":
+            typed = typed.astype("Int64")
+    elif field.type == "boolean":
+        parsed = obj.map(lambda v: None if _is_blank(v) else _to_bool(v))
+        ok = parsed.notna()
+        typed = parsed.where(ok & ~user_missing).astype("boolean")
+    elif field.type in ("date", "datetime"):
+        date_only = field.type == "date"
+        parsed = obj.map(lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
+        ok = parsed.notna()
+        typed = pd.to_datetime(parsed.where(ok & ~user_missing))
+    else:
+        ok = ~blank
+        as_text = obj.map(lambda v: v if isinstance(v, str) else code_text(v))
+        typed = as_text.where(checked).astype("string")
+    bad_type = checked & ~ok.astype(bool)
+    return ParsedColumn(blank, user_missing, bad_type, typed, text)
+
+
+def _shown_value(value: Any, field: Field | None) -> str:
+    """A raw value as it may appear in the quarantine file (direct identifiers redacted)."""
+    if _is_blank(value):
+        return ""
+    text = value if isinstance(value, str) else str(code_text(value))
+    if field is not None and field.identifier == "direct":
+        return f"<redacted direct identifier, {len(text)} characters>"
+    return text[:MAX_VALUE_CHARS]
+
+
+def _required_fields(codebook: Codebook) -> list[str]:
+    return [n for n, f in codebook.fields.items() if f.required or n in codebook.primary_key]
+
+
+def _check_structure(data: pd.DataFrame, codebook: Codebook, dataset: str, file: str) -> None:
+    duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+    if duplicated:
+        raise StructuralError(
+            f"columns appear more than once: {', '.join(duplicated)}",
+            dataset=dataset,
+            file=file,
+            column=duplicated[0],
+            hint="give each column a unique name in the raw file",
+        )
+    present = {str(c) for c in data.columns}
+    missing = [n for n in _required_fields(codebook) if n not in present]
+    if not missing:
+        return
+    unknown = [str(c) for c in data.columns if str(c) not in codebook.fields]
+    lowered = {c.lower(): c for c in unknown}
+    guesses = []
+    for name in missing:
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+        if close:
+            guesses.append(f"{name!r} might be {' or '.join(repr(lowered[c]) for c in close)}")
+    problem = f"required column(s) missing: {', '.join(missing)}"
+    if guesses:
+        problem += "; the columns look renamed: " + "; ".join(guesses)
+    elif unknown:
+        problem += "; columns the codebook does not know, which might be the missing ones: "
+        problem += ", ".join(repr(c) for c in unknown[:10])
+    raise StructuralError(
+        problem,
+        dataset=dataset,
+        file=file,
+        column=missing[0],
+        hint="rename the columns in the raw file to the codebook names, or, if the wave really "
+        "changed, update the dataset's codebook.json",
+    )
+
+
+def _check_type_usable(
+    name: str, field: Field, parsed: ParsedColumn, raw: pd.Series, dataset: str, file: str
+) -> None:
+    n_checked = int((~parsed.blank & ~parsed.user_missing).sum())
+    n_bad = int(parsed.bad_type.sum())
+    if n_bad >= STRUCTURAL_MIN_BAD and n_bad > STRUCTURAL_SHARE * n_checked:
+        positions = np.flatnonzero(parsed.bad_type.to_numpy())
+        examples = ", ".join(repr(_shown_value(raw.iloc[p], field)[:40]) for p in positions[:3])
+        raise StructuralError(
+            f"{n_bad} of {n_checked} values are not of type {field.type} (e.g. {examples}); "
+            f"the column is unusable",
+            dataset=dataset,
+            file=file,
+            column=name,
+            rows=[int(p) + 1 for p in positions],
+            hint=f"check the export of {name!r} (text where {field.type} is expected, shifted or "
+            "renamed columns), or correct the field type in codebook.json",
+        )
+
+
+def _range_text(field: Field) -> str:
+    parts = []
+    if field.minimum is not None:
+        parts.append(f"minimum {field.minimum}")
+    if field.maximum is not None:
+        parts.append(f"maximum {field.maximum}")
+    return " and ".join(parts)
+
+
+def _bound(value: Any, field: Field) -> Any:
+    return pd.Timestamp(value) if field.type in ("date", "datetime") else value
+
+
+def _row_problems(name: str, field: Field, parsed: ParsedColumn, raw: pd.Series) -> list[dict]:
+    """Row-level problems of one column, as quarantine records without `file`."""
+    problems: list[dict] = []
+
+    def add(mask: pd.Series, rule: str, detail: Any) -> None:
+        for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
+            value = raw.iloc[pos]
+            text = detail(value) if callable(detail) else detail
+            problems.append(
+                {
+                    "row": int(pos) + 1,
+                    "column": name,
+                    "value": _shown_value(value, field),
+                    "rule": rule,
+                    "message": f"column {name!r}, row {pos + 1}: {text}",
+                }
+            )
+
+    shown = lambda v: repr(_shown_value(v, field))  # noqa: E731
+    add(parsed.bad_type, "type", lambda v: f"{shown(v)} is not a valid {field.type}")
+    good = parsed.typed.notna()
+    if field.type in ("integer", "number", "date", "datetime"):
+        too_low = pd.Series(False, index=good.index)
+        too_high = pd.Series(False, index=good.index)
+        if field.minimum is not None:
+            too_low = good & (parsed.typed < _bound(field.minimum, field)).fillna(False)
+        if field.maximum is not None:
+            too_high = good & (parsed.typed > _bound(field.maximum, field)).fillna(False)
+        codes = ", ".join(field.missing_labels()) or "none"
+        add(
+            too_low | too_high,
+            "out_of_range",
+            lambda v: (
+                f"{shown(v)} is outside the {_range_text(field)} "
+                f"(user-missing codes allowed: {codes})"
+            ),
+        )
+    allowed = field.allowed_values()
+    if allowed is not None:
+        if field.type == "string":
+            unknown = good & ~parsed.typed.astype(object).isin({str(a) for a in allowed})
+        elif field.type in ("integer", "number"):
+            unknown = good & ~parsed.typed.astype(float).isin([float(a) for a in allowed])
+        else:
+            unknown = good & ~parsed.typed.astype(object).isin(list(allowed))
+        known = ", ".join(str(a) for a in allowed[:20])
+        codes = ", ".join(field.missing_labels())
+        add(
+            unknown,
+            "unknown_category",
+            lambda v: (
+                f"{shown(v)} is not a known code (valid: {known}"
+                + (f"; user-missing: {codes})" if codes else ")")
+            ),
+        )
+    if field.max_length is not None and field.type == "string":
+        too_long = good & (parsed.typed.str.len() > field.max_length).fillna(False)
+        add(
+            too_long,
+            "max_length",
+            lambda v: (
+                f"text of {len(str(v))} characters is longer than maxLength {field.max_length}"
+            ),
+        )
+    if field.unique:
+        dup = good & parsed.typed.astype(object).where(good).duplicated(keep=False)
+        add(dup, "not_unique", lambda v: f"{shown(v)} appears more than once; it must be unique")
+    return problems
+
+
+def _required_problems(name: str, parsed: ParsedColumn) -> list[dict]:
+    return [
+        {
+            "row": int(pos) + 1,
+            "column": name,
+            "value": "",
+            "rule": "required",
+            "message": f"column {name!r}, row {pos + 1}: a value is required but the cell is empty",
+        }
+        for pos in np.flatnonzero(parsed.blank.to_numpy())
+    ]
+
+
+def _key_problems(codebook: Codebook, parsed: dict[str, ParsedColumn]) -> list[dict]:
+    key = list(codebook.primary_key)
+    if not key or any(k not in parsed for k in key):
+        return []
+    complete = pd.Series(True, index=parsed[key[0]].blank.index)
+    for k in key:
+        complete &= ~parsed[k].blank
+    key_text = pd.Series(
+        [
+            " | ".join(parts)
+            for parts in zip(*(parsed[k].code_text.fillna("") for k in key), strict=True)
+        ],
+        index=complete.index,
+        dtype=object,
+    )
+    dup = complete & key_text.duplicated(keep=False)
+    label = ",".join(key)
+    groups: dict[str, list[int]] = {}
+    for pos in np.flatnonzero(dup.to_numpy()):
+        groups.setdefault(key_text.iloc[pos], []).append(int(pos) + 1)
+    problems = []
+    for value, rows in groups.items():
+        for row in rows:
+            problems.append(
+                {
+                    "row": row,
+                    "column": label,
+                    "value": value[:MAX_VALUE_CHARS],
+                    "rule": "duplicate_key",
+                    "message": f"column {label!r}, row {row}: primary key {value!r} is duplicated "
+                    f"in {format_rows(rows)}; all of them are quarantined",
+                }
+            )
+    return problems
+
+
+def _warnings(
+    table: RawTable, codebook: Codebook, unknown: list[str], missing_optional: list[str]
+) -> list[str]:
+    notes = []
+    if unknown:
+        notes.append(
+            "columns not in the codebook were left out (they might be identifiers; add them to "
+            f"codebook.json if they are needed): {', '.join(unknown)}"
+        )
+    if missing_optional:
+        notes.append(
+            f"optional codebook fields absent from this wave: {', '.join(missing_optional)}"
+        )
+    declared = getattr(table, "missing_codes", None) or {}
+    for column in sorted(declared):
+        field = codebook.fields.get(column)
+        if field is None:
+            continue
+        extra = sorted(
+            {code_text(c) for c in declared[column]} - set(field.missing_labels()) - {None}
+        )
+        if extra:
+            notes.append(
+                f"the file declares user-missing code(s) {', '.join(extra)} for {column!r} that "
+                "the codebook lacks; such values are checked as ordinary values"
+            )
+    return notes
+
+
+def _report(
+    dataset: str,
+    file: str,
+    rows_in: int,
+    rows_valid: int,
+    quarantine: pd.DataFrame,
+    unknown: list[str],
+    missing_optional: list[str],
+    warnings: list[str],
+) -> dict[str, Any]:
+    rows_quarantined = int(quarantine["row"].nunique())
+    by_rule = quarantine.groupby("rule").size().sort_index()
+    by_column = quarantine.groupby("column").size().sort_index()
+    by_both = quarantine.groupby(["rule", "column"]).size().sort_index()
+    report = {
+        "dataset": dataset,
+        "file": file,
+        "rows_in": rows_in,
+        "rows_valid": rows_valid,
+        "rows_quarantined": rows_quarantined,
+        "problems": len(quarantine),
+        "problems_by_rule": {str(k): int(v) for k, v in by_rule.items()},
+        "problems_by_column": {str(k): int(v) for k, v in by_column.items()},
+        "problems_by_rule_and_column": [
+            {"rule": r, "column": c, "n": int(n)} for (r, c), n in by_both.items()
+        ],
+        "unknown_columns": unknown,
+        "missing_optional_columns": missing_optional,
+        "warnings": warnings,
+    }
+    if rows_in != rows_valid + rows_quarantined:
+        raise RuntimeError(
+            f"reconciliation failed for {dataset} {file}: rows_in {rows_in} != rows_valid "
+            f"{rows_valid} + rows_quarantined {rows_quarantined}"
+        )
+    return report
+
+
+def _fail_on_rows(quarantine: pd.DataFrame, dataset: str, file: str) -> WpsInputError:
+    groups: dict[tuple[str, str], list[int]] = {}
+    for row in quarantine.itertuples(index=False):
+        groups.setdefault((row.column, row.rule), []).append(int(row.row))
+    shown = list(groups.items())[:FAIL_GROUPS_SHOWN]
+    parts = [f"column {c!r} {format_rows(rows)} ({rule})" for (c, rule), rows in shown]
+    more = len(groups) - len(shown)
+    problem = (
+        f"{len(quarantine)} row-level problem(s) in {quarantine['row'].nunique()} row(s): "
+        + "; ".join(parts)
+        + (f"; and {more} more column/rule group(s)" if more > 0 else "")
+    )
+    (column, _rule), rows = shown[0]
+    return WpsInputError(
+        problem,
+        dataset=dataset,
+        file=file,
+        column=column,
+        rows=rows,
+        hint="correct these rows in the raw file, or validate with on_row_error='quarantine' to "
+        "set them aside (results/quarantine/) and go on with the rest",
+    )
+
+
+def validate(
+    table: RawTable,
+    codebook: Codebook,
+    *,
+    dataset: str,
+    file: str,
+    on_row_error: str = "quarantine",
+) -> ValidationResult:
+    """Check a raw table against its codebook.
+
+    Returns the rows without problems (codebook columns only, values as stored, plus `_row`, the
+    1-based data row in the raw file), the quarantine (one row per problem: file, row, column,
+    value, rule, message) and a report whose counts reconcile (rows_in = rows_valid +
+    rows_quarantined). Raises StructuralError for problems of the whole table, and
+    WpsInputError for row-level problems when `on_row_error="fail"`.
+    """
+    if on_row_error not in ("quarantine", "fail"):
+        raise ValueError(f"on_row_error must be 'quarantine' or 'fail', not {on_row_error!r}")
+    data = table.data.reset_index(drop=True)
+    _check_structure(data, codebook, dataset, file)
+    present = [n for n in codebook.fields if n in data.columns]
+    unknown = [str(c) for c in data.columns if str(c) not in codebook.fields]
+    missing_optional = [n for n in codebook.fields if n not in data.columns]
+    required = set(_required_fields(codebook))
+
+    parsed: dict[str, ParsedColumn] = {}
+    problems: list[dict] = []
+    for name in present:
+        field = codebook.fields[name]
+        parsed[name] = parse_column(data[name], field)
+        _check_type_usable(name, field, parsed[name], data[name], dataset, file)
+        if name in required:
+            problems += _required_problems(name, parsed[name])
+        problems += _row_problems(name, field, parsed[name], data[name])
+    problems += _key_problems(codebook, parsed)
+
+    quarantine = pd.DataFrame(problems, columns=QUARANTINE_COLUMNS[1:])
+    quarantine.insert(0, "file", file)
+    quarantine = quarantine.astype({"row": "int64"}).sort_values(
+        ["row", "column", "rule"], kind="mergesort"
+    )
+    quarantine = quarantine.reset_index(drop=True)[QUARANTINE_COLUMNS]
+    if on_row_error == "fail" and len(quarantine):
+        raise _fail_on_rows(quarantine, dataset, file)
+
+    bad_rows = set(quarantine["row"].tolist())
+    keep = [i for i in range(len(data)) if i + 1 not in bad_rows]
+    valid = data.iloc[keep][present].copy()
+    valid.insert(0, ROW_COLUMN, pd.Series([i + 1 for i in keep], index=valid.index, dtype="int64"))
+    valid = valid.reset_index(drop=True)
+    warnings = _warnings(table, codebook, unknown, missing_optional)
+    report = _report(
+        dataset, file, len(data), len(valid), quarantine, unknown, missing_optional, warnings
+    )
+    return ValidationResult(valid=valid, quarantine=quarantine, report=report)
