@@ -115,6 +115,14 @@ def gain(data: pd.DataFrame, codebook: Codebook) -> pd.Series:
     return post - pre
 
 
+def report_safe(data: pd.DataFrame, codebook: Codebook) -> pd.Series:
+    """1 if the officer agrees (4) or strongly agrees (5) they could report harassment safely."""
+    item = pd.to_numeric(
+        _column(data, "att_report_harassment", "report_safe"), errors="coerce"
+    ).astype("Float64")
+    return (item >= 4).astype("Int64").where(item.notna(), pd.NA)
+
+
 WOMEN = Derivation(
     "women",
     "integer",
@@ -155,6 +163,16 @@ DERIVATIONS: dict[str, list[Derivation]] = {
             ATTITUDE_ITEMS,
             attitude_index,
             extra={"constraints": {"minimum": 1, "maximum": 5}},
+        ),
+        Derivation(
+            "report_safe",
+            "integer",
+            "Could report harassment safely",
+            "1 if att_report_harassment is 4 (agree) or 5 (strongly agree), 0 if 1-3, missing "
+            "when not answered.",
+            ("att_report_harassment",),
+            report_safe,
+            categories=[{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}],
         ),
     ],
     "training": [

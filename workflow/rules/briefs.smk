@@ -4,6 +4,7 @@
 rule describe_inputs:
     input:
         unpack(brief_raw_inputs),
+        clean=brief_clean_table,
         lock="requirements.lock",
         config="config/config.yaml",
         plan=config["plan"],
@@ -44,7 +45,7 @@ rule build_findings:
         record=f"{JOBS}/build_findings/{{wave}}/{{brief}}.json",
     params:
         thresholds=config["disclosure"],
-        brief_dataset=config["brief_dataset"],
+        previous_wave=previous_wave_of,
     log:
         f"{LOGS}/build_findings/{{wave}}/{{brief}}.log",
     script:

@@ -9,7 +9,11 @@ RAW = Path(config["raw_dir"])
 RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
 JOBS = f"{RESULTS}/provenance/jobs"
-PLAN = load_plan(config["plan"])
+PLAN = load_plan(config["plan"])  # {dataset: plan entry}
+PLAN_MODELS = {
+    dataset: {model["id"]: model for model in entry.get("models", [])}
+    for dataset, entry in PLAN.items()
+}
 
 
 wildcard_constraints:
@@ -68,16 +72,17 @@ def latest_of(kind: str) -> dict[str, str]:
     return found
 
 
-def survey_models(wildcards) -> list[str]:
-    return sorted(PLAN.models_for(wildcards.dataset))
-
-
 def model_spec(wildcards) -> dict:
-    return PLAN.model(wildcards.dataset, wildcards.model)
+    return PLAN_MODELS[wildcards.dataset][wildcards.model]
+
+
+def design_spec(wildcards) -> dict:
+    return PLAN[wildcards.dataset]["design"]
 
 
 def estimates_spec(wildcards) -> dict:
-    return PLAN.dataset_spec(wildcards.dataset)
+    entry = PLAN[wildcards.dataset]
+    return {"design": entry["design"], "estimates": entry.get("estimates", [])}
 
 
 def all_clean_tables() -> list[str]:
@@ -92,6 +97,14 @@ def clean_table_of_wave(wildcards) -> str:
 
 # ---- briefs ---------------------------------------------------------------------------------
 
+INTERVIEW_TABLES = (
+    "frequencies",
+    "themes",
+    "cooccurrence",
+    "theme_cooccurrence",
+    "sex_differences",
+    "reliability",
+)
 FIGURES = ("women_by_country", "training_gain", "code_cooccurrence")
 FIGURE_FILES = {"svg": "svg", "png": "png", "alt": "alt.txt"}
 BRIEF_FORMATS = tuple(config["render"]["formats"])
@@ -100,6 +113,10 @@ BRIEF_FORMATS = tuple(config["render"]["formats"])
 def previous_wave(wave: str) -> str | None:
     earlier = [w for w in brief_waves() if w < wave]
     return earlier[-1] if earlier else None
+
+
+def previous_wave_of(wildcards) -> str | None:
+    return previous_wave(wildcards.wave)
 
 
 def brief_raw_inputs(wildcards) -> dict[str, str]:
@@ -114,6 +131,10 @@ def brief_raw_inputs(wildcards) -> dict[str, str]:
             files[f"raw_{dataset}"] = raw_wave_file(wildcards_for(dataset, wave))
             files[f"codebook_{dataset}"] = str(RAW / dataset / "codebook.json")
     return files
+
+
+def brief_clean_table(wildcards) -> str:
+    return clean_table(config["brief_dataset"], wildcards.wave)
 
 
 def wildcards_for(dataset: str, wave: str):
@@ -137,7 +158,7 @@ def brief_tables(wildcards) -> dict[str, str]:
         tables["attrition"] = f"{RESULTS}/tables/{dataset}/{wave}/attrition.csv"
     for dataset, wave in latest_of("interviews").items():
         base = f"{RESULTS}/interviews/{dataset}/{wave}"
-        for name in ("frequencies", "themes", "cooccurrence", "sex_differences", "reliability"):
+        for name in INTERVIEW_TABLES:
             tables[f"interviews_{name}"] = f"{base}/{name}.csv"
         tables["quotes"] = f"{base}/quotes.csv"
     return tables
@@ -163,8 +184,14 @@ def figure_inputs_list(wildcards) -> list[str]:
 
 def brief_sources(wildcards) -> dict[str, str]:
     """The Quarto project's files: a change to the words or the style re-renders the brief."""
-    files = sorted(str(p) for p in Path("reports").rglob("*") if p.is_file())
-    return {f"source_{i}": path for i, path in enumerate(files)}
+    qmd = "reports/regional.qmd" if wildcards.brief == "regional" else "reports/country.qmd"
+    files = sorted(
+        str(p)
+        for folder in ("reports", "analysis/style")
+        for p in Path(folder).rglob("*")
+        if p.is_file() and p.suffix != ".qmd"
+    )
+    return {"qmd": qmd, **{f"source_{i}": path for i, path in enumerate(files)}}
 
 
 def brief_outputs() -> dict[str, str]:

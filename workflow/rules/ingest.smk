@@ -22,6 +22,7 @@ rule validate_wave:
         raw=raw_wave_file,
     output:
         valid=f"{RESULTS}/validated/{{dataset}}/{{wave}}.parquet",
+        valid_meta=f"{RESULTS}/validated/{{dataset}}/{{wave}}.meta.json",
         quarantine=f"{RESULTS}/quarantine/{{dataset}}/{{wave}}.csv",
         report=f"{RESULTS}/validated/{{dataset}}/{{wave}}.report.json",
         record=f"{JOBS}/validate_wave/{{dataset}}/{{wave}}.json",
@@ -36,6 +37,7 @@ rule validate_wave:
 rule clean_wave:
     input:
         valid=rules.validate_wave.output.valid,
+        valid_meta=rules.validate_wave.output.valid_meta,
         codebook=codebook_file,
     output:
         table=report(

@@ -13,6 +13,7 @@ rule analyse_interviews:
         ),
         themes=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/themes.csv",
         cooccurrence=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/cooccurrence.csv",
+        theme_cooccurrence=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/theme_cooccurrence.csv",
         sex_differences=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/sex_differences.csv",
         reliability=report(
             f"{RESULTS}/interviews/{{dataset}}/{{wave}}/reliability.csv",

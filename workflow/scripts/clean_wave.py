@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from analysis.clean import clean
 from analysis.codebook import load_codebook
+from analysis.io import read_ingested
 from analysis.provenance import job
 from analysis.pseudonymise import load_key
 from analysis.tables import write_csv, write_json, write_parquet
@@ -20,7 +19,7 @@ with job(sm) as j:
         allow_example_key=settings["allow_example_key"],
     )
     result = clean(
-        pd.read_parquet(sm.input.valid),
+        read_ingested(Path(sm.input.valid), Path(sm.input.valid_meta)).data,
         load_codebook(Path(sm.input.codebook)),
         dataset=sm.wildcards.dataset,
         wave=sm.wildcards.wave,

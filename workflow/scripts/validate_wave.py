@@ -1,11 +1,12 @@
 """Snakemake adapter: check one ingested wave against its codebook; bad rows to quarantine."""
 
+import dataclasses
 from pathlib import Path
 
 from analysis.codebook import load_codebook
-from analysis.io import read_ingested
+from analysis.io import read_ingested, write_ingested
 from analysis.provenance import job
-from analysis.tables import write_csv, write_json, write_parquet
+from analysis.tables import write_csv, write_json
 from analysis.validate import validate
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
@@ -19,7 +20,9 @@ with job(sm) as j:
         file=str(sm.input.raw),
         on_row_error=sm.params.on_row_error,
     )
-    write_parquet(result.valid, Path(sm.output.valid))
+    # Stored like the ingested wave, so mixed types (Stata's .a beside numbers) survive as is.
+    valid = dataclasses.replace(table, data=result.valid)
+    write_ingested(valid, Path(sm.output.valid), Path(sm.output.valid_meta))
     write_csv(result.quarantine, Path(sm.output.quarantine))
     write_json(result.report, Path(sm.output.report))
     j.note("reconciliation", result.report)

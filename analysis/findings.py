@@ -1,0 +1,173 @@
+"""Findings: every number a brief prints, formatted, with the table cell it came from.
+
+A brief never computes: it prints the `text` of a finding. Each finding keeps the raw `value`
+and a `source` (table path, the row's identifying columns, the column) so a reviewer, or
+`wps trace`, can walk from the printed number to the table cell and on to the raw files.
+Every estimate passes disclosure control (analysis.disclosure) before it becomes a finding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from analysis.disclosure import protect_estimates
+
+SUPPRESSED = "suppressed"
+DASH = "–"
+
+
+def percent(value: float | None) -> str:
+    """0.1423 -> '14%'; missing -> 'suppressed'."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    return f"{round(100 * float(value)):d}%"
+
+
+def percent_range(low: float | None, high: float | None) -> str:
+    """A 95% CI of a proportion as '12–16%'."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return SUPPRESSED
+    return f"{round(100 * float(low)):d}{DASH}{round(100 * float(high)):d}%"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A plain number with fixed decimals; minus as a real minus sign."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    text = f"{float(value):.{digits}f}"
+    return text.replace("-", "−") if not text.startswith("-0.0") else text.lstrip("-")
+
+
+def number_range(low: float | None, high: float | None, digits: int = 2) -> str:
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return SUPPRESSED
+    return f"{number(low, digits)}{DASH}{number(high, digits)}"
+
+
+def points(value: float | None, digits: int = 0) -> str:
+    """A change in percentage points with its sign: +3 points, −2 points."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    pts = round(100 * float(value), digits)
+    sign = "+" if pts > 0 else ("−" if pts < 0 else "±")
+    return f"{sign}{abs(pts):.{digits}f} points"
+
+
+def plain(value: Any) -> Any:
+    """A YAML-safe Python scalar (numpy and pandas scalars become float/int/str; NA -> None)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 10)
+    return value
+
+
+@dataclass
+class FindingsBook:
+    """Collects a brief's findings, tables and figures, and counts suppressed cells."""
+
+    brief: str
+    wave: str
+    threshold: int
+    findings: dict[str, dict] = field(default_factory=dict)
+    tables: dict[str, dict] = field(default_factory=dict)
+    figures: dict[str, dict] = field(default_factory=dict)
+    suppressed_cells: int = 0
+
+    def protect(self, frame: pd.DataFrame, threshold: int | None = None) -> pd.DataFrame:
+        """The one disclosure-control pass every estimate table gets before a brief uses it."""
+        return protect_estimates(frame, threshold=threshold or self.threshold)
+
+    def add(self, key: str, value: Any, text: str, source: Mapping[str, Any]) -> str:
+        if key in self.findings:
+            raise ValueError(f"finding '{key}' defined twice for brief {self.brief}")
+        self.findings[key] = {"value": plain(value), "text": text, "source": dict(source)}
+        if text == SUPPRESSED:
+            self.suppressed_cells += 1
+        return text
+
+    def add_text(self, key: str, text: str, sources: list[Mapping[str, Any]]) -> str:
+        """A sentence assembled from other findings (e.g. a change between waves)."""
+        self.findings[key] = {"value": None, "text": text, "source": {"derived_from": sources}}
+        return text
+
+    def add_table(
+        self,
+        name: str,
+        caption: str,
+        columns: list[str],
+        rows: list[list[str]],
+        note: str = "",
+        source: str = "",
+    ) -> None:
+        self.suppressed_cells += sum(cell == SUPPRESSED for row in rows for cell in row)
+        self.tables[name] = {
+            "caption": caption,
+            "columns": columns,
+            "rows": rows,
+            "note": note,
+            "source": source,
+        }
+
+    def add_figure(self, name: str, paths: Mapping[str, str], alt: str, caption: str) -> None:
+        self.figures[name] = {
+            "path": paths["svg"],
+            "png": paths["png"],
+            "alt": alt,
+            "caption": caption,
+        }
+
+    def to_dict(self, title: str, source_date_epoch: int, provenance: Mapping) -> dict:
+        return {
+            "brief": self.brief,
+            "wave": self.wave,
+            "title": title,
+            "source_date_epoch": int(source_date_epoch),
+            "suppressed_cells": self.suppressed_cells,
+            "provenance": dict(provenance),
+            "findings": dict(sorted(self.findings.items())),
+            "tables": self.tables,
+            "figures": self.figures,
+        }
+
+
+def to_yaml(data: Mapping) -> str:
+    """Deterministic YAML (insertion order kept; unicode as is)."""
+    return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=100)
+
+
+def estimate_row(
+    frame: pd.DataFrame,
+    table: str,
+    *,
+    estimate_id: str,
+    group_var: str = "(overall)",
+    group_value: str = "(overall)",
+    level: str | None = None,
+) -> tuple[pd.Series, dict]:
+    """The one row of a stacked estimates table that matches, and its source locator."""
+    match = {"estimate_id": estimate_id, "group_var": group_var, "group_value": group_value}
+    if level is not None:
+        match["level"] = level
+    mask = pd.Series(True, index=frame.index)
+    for column, value in match.items():
+        mask &= frame[column].astype("string") == value
+    rows = frame.loc[mask]
+    if len(rows) != 1:
+        raise KeyError(f"{table}: expected one row matching {match}, found {len(rows)}")
+    return rows.iloc[0], {"table": table, "row": match}

@@ -1,0 +1,181 @@
+"""Make a fresh staging copy of the Quarto project for one render: the .qmd sources plus the
+generated _variables.yml, _tables/, _figures/, figures/ and house-style files."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analysis.render.docx_reference import build_reference_docx
+from analysis.render.errors import RenderInputError
+from analysis.render.findings_file import BriefFindings, suppressed_note
+from analysis.render.quarto_md import (
+    escape_md,
+    figure_markdown,
+    join_front_matter,
+    split_front_matter,
+    table_markdown,
+)
+from analysis.render.versions import engine_label
+
+STYLE_DIR = Path(__file__).resolve().parents[1] / "style"
+STYLE_FILES = ("wps-brief.typ", "brief-template.typst", "wps.css", "quarto-compat.lua")
+GENERATED = (
+    "_site",
+    ".quarto",
+    "_freeze",
+    "*_files",
+    "_variables.yml",
+    "_tables",
+    "_figures",
+    "figures",
+    "*.html",
+    "*.pdf",
+    "*.docx",
+    "*.typ.out",
+    ".gitignore",
+)
+
+
+@dataclass(frozen=True)
+class StagedBrief:
+    """A staging copy ready for one engine: where it is and what it knows."""
+
+    root: Path
+    qmd: Path
+    findings: BriefFindings
+    variables: dict[str, Any]
+    meta: dict[str, Any]
+
+
+def _resolve(path: str, data_root: Path, findings: BriefFindings, what: str) -> Path:
+    p = Path(path)
+    p = p if p.is_absolute() else data_root / p
+    if not p.is_file():
+        raise RenderInputError(
+            str(findings.path),
+            f"{what} '{path}' not found (looked at {p}).",
+            "run the figures step first, or pass data_root= the folder the paths are relative to.",
+        )
+    return p
+
+
+def _variables(f: BriefFindings, engine: str) -> dict[str, Any]:
+    prov = f.provenance
+    variables: dict[str, Any] = dict(f.texts)
+    variables.update(
+        title=f.title,
+        brief=f.brief,
+        wave=f.wave,
+        date=f.date_text,
+        run_id=str(prov.get("run_id", "not recorded")),
+        git_commit=str(prov.get("git_commit", "not recorded")),
+        manifest_hash=str(prov.get("manifest_hash", "not recorded")),
+        render_engine=engine_label(engine),
+        suppressed_cells=str(f.suppressed_cells),
+        suppressed_note=suppressed_note(f),
+    )
+    return variables
+
+
+def _provenance_tables(f: BriefFindings, variables: dict[str, Any]) -> dict[str, dict]:
+    def code(value: Any) -> str:
+        return f"`{value}`"
+
+    run_rows = [
+        ["Run ID", code(variables["run_id"])],
+        ["Git commit", code(variables["git_commit"])],
+        ["Manifest SHA-256", code(variables["manifest_hash"])],
+        ["Date (from the data)", escape_md(variables["date"])],
+        ["Rendered with", escape_md(variables["render_engine"])],
+    ]
+    files = f.provenance.get("data_files") or []
+    file_rows = [
+        [escape_md(str(d.get("path", "?"))), code(d.get("sha256", "not recorded"))]
+        for d in sorted(files, key=lambda d: str(d.get("path", "")))
+    ]
+    software = f.provenance.get("software") or {}
+    soft_rows = [[escape_md(str(k)), escape_md(str(software[k]))] for k in sorted(software)]
+    return {
+        "provenance_run": {
+            "columns": ["Item", "Value"],
+            "rows": run_rows,
+            "align": "ll",
+            "widths": [22, 58],
+            "markdown": True,
+        },
+        "provenance_data_files": {
+            "columns": ["Data file", "SHA-256"],
+            "rows": file_rows or [["none recorded", ""]],
+            "align": "ll",
+            "widths": [30, 55],
+            "markdown": True,
+        },
+        "provenance_software": {
+            "columns": ["Software", "Version"],
+            "rows": soft_rows or [["none recorded", ""]],
+            "align": "ll",
+            "widths": [40, 40],
+            "markdown": True,
+        },
+    }
+
+
+def stage_brief(
+    qmd: Path, findings: BriefFindings, work_dir: Path, engine: str, data_root: Path
+) -> StagedBrief:
+    """Copy qmd's project folder to a fresh folder in work_dir and generate the brief's inputs."""
+    project = qmd.parent
+    root = work_dir / f"{findings.brief}-{qmd.stem}-{engine}"
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns(*GENERATED))
+    for name in STYLE_FILES:
+        shutil.copy2(STYLE_DIR / name, root / name)
+    build_reference_docx(root / "reference.docx", findings.source_date_epoch)
+
+    (root / "figures").mkdir()
+    (root / "_figures").mkdir()
+    for name in sorted(findings.figures):
+        fig = findings.figures[name]
+        src = _resolve(fig["path"], data_root, findings, f"figure '{name}'")
+        shutil.copyfile(src, root / "figures" / f"{name}{src.suffix}")
+        if fig.get("png"):
+            png = _resolve(fig["png"], data_root, findings, f"figure '{name}' PNG")
+            shutil.copyfile(png, root / "figures" / f"{name}.png")
+        md = figure_markdown(name, f"figures/{name}{src.suffix}", fig["caption"], fig["alt"])
+        (root / "_figures" / f"{name}.md").write_text(md, encoding="utf-8")
+
+    variables = _variables(findings, engine)
+    tables = dict(findings.tables)
+    tables.update(_provenance_tables(findings, variables))
+    (root / "_tables").mkdir()
+    for name in sorted(tables):
+        md = table_markdown(name, tables[name])
+        (root / "_tables" / f"{name}.md").write_text(md, encoding="utf-8")
+    (root / "_variables.yml").write_text(
+        yaml.safe_dump(variables, sort_keys=True, allow_unicode=True, width=1000),
+        encoding="utf-8",
+    )
+
+    staged_qmd = root / qmd.name
+    meta, body = split_front_matter(staged_qmd.read_text(encoding="utf-8"))
+    prov = findings.provenance
+    meta.update(
+        {
+            "title": escape_md(findings.title),
+            "date": findings.date_text,
+            "lang": meta.get("lang", "en-GB"),
+            "wps-kicker": f"{meta.get('wps-kicker', 'Policy brief')} · {findings.wave}",
+            "wps-brief": findings.brief,
+            "wps-wave": findings.wave,
+            "wps-run-id": escape_md(str(prov.get("run_id", "not recorded"))),
+            "wps-manifest-hash": escape_md(str(prov.get("manifest_hash", "not recorded"))),
+        }
+    )
+    staged_qmd.write_text(join_front_matter(meta, body), encoding="utf-8")
+    return StagedBrief(root=root, qmd=staged_qmd, findings=findings, variables=variables, meta=meta)

@@ -1,0 +1,432 @@
+"""Tests for analysis.render: briefs rendered by pandoc + Typst from a fixture findings file."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+import subprocess
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from analysis.figures import bar_with_ci, save_figure
+from analysis.render import RenderInputError, engine_versions, render_brief
+from analysis.render.fonts import font_dirs, missing_scripts
+from analysis.render.quarto_md import escape_md, resolve_shortcodes
+
+REPO = Path(__file__).resolve().parents[1]
+REGIONAL = REPO / "reports" / "regional.qmd"
+COUNTRY = REPO / "reports" / "country.qmd"
+EPOCH = 1735603200  # 2024-12-31
+RUN_ID = "run-2025-test-0042"
+MANIFEST = "9f2c" + "ab" * 30
+PLACES = {
+    "Thai": "กรุงเทพมหานคร",
+    "Khmer": "ភ្នំពេញ",
+    "Lao": "ວຽງຈັນ",
+    "Myanmar": "ရန်ကုန်",
+    "Vietnamese": "Hà Nội",
+}
+TEXTS = {
+    "women_share": "14%",
+    "women_senior_share": "7%",
+    "women_border_share": "11%",
+    "training_women": "38%",
+    "training_men": "21%",
+    "training_gain": "4.6",
+    "gs_procedure_trained": "71%",
+    "gs_procedure_untrained": "52%",
+    "harassment_women": "27%",
+    "report_safe_women": "33%",
+    "intend_stay_women": "64%",
+    "intend_stay_men": "79%",
+    "model_harassment_or": "0.61",
+    "model_harassment_ci": "0.48–0.78",
+}
+COUNTRIES = [
+    ("Cambodia", 0.09, 0.07, 0.11, False),
+    ("Indonesia", 0.06, 0.05, 0.08, False),
+    ("Lao PDR", 0.20, 0.16, 0.24, False),
+    ("Malaysia", 0.12, 0.10, 0.15, False),
+    ("Myanmar", None, None, None, True),
+    ("Philippines", 0.22, 0.19, 0.25, False),
+    ("Thailand", 0.10, 0.08, 0.13, False),
+    ("Viet Nam", 0.08, 0.06, 0.10, False),
+]
+
+
+def _pct(x: float | None) -> str:
+    return "suppressed" if x is None else f"{round(x * 100)}%"
+
+
+def make_fixture(root: Path) -> Path:
+    """A findings file with one real (house-style) figure and tables; returns its path."""
+    fig_dir = root / "results" / "figures" / "2025"
+    table = pd.DataFrame(
+        COUNTRIES, columns=["group_value", "estimate", "ci_lower", "ci_upper", "suppressed"]
+    )
+    fig = bar_with_ci(table, xlabel="Women among officers (weighted %, 95% CI)")
+    alt = "Horizontal bar chart of the share of women among officers by country."
+    save_figure(fig, fig_dir / "women_by_country", alt)
+    findings = {
+        "brief": "regional",
+        "wave": "2025",
+        "title": "Women in law enforcement and the gendered dynamics of trafficking: ASEAN, 2025",
+        "source_date_epoch": EPOCH,
+        "suppressed_cells": 3,
+        "provenance": {
+            "run_id": RUN_ID,
+            "git_commit": "0123456789abcdef0123456789abcdef01234567",
+            "manifest_hash": MANIFEST,
+            "engine": "pandoc + typst",
+            "data_files": [
+                {"path": "data/raw/officer_survey/2025.sav", "sha256": "a1" * 32},
+                {"path": "data/raw/training/2024.dta", "sha256": "b2" * 32},
+            ],
+            "software": {"python": "3.11.7", "pandas": "3.1.1", "statsmodels": "0.15.0"},
+        },
+        "findings": {
+            k: {"value": 0.0, "text": v, "source": {"table": "t.csv", "column": "estimate"}}
+            for k, v in TEXTS.items()
+        },
+        "tables": {
+            "women_by_country": {
+                "caption": "Women among officers by country, 2025 (weighted)",
+                "columns": ["Country", "Capital", "Women (%)", "95% CI"],
+                "rows": [
+                    [c, cap, _pct(e), "suppressed" if lo is None else f"{_pct(lo)[:-1]}–{_pct(hi)}"]
+                    for (c, e, lo, hi, _), cap in zip(
+                        COUNTRIES,
+                        [
+                            "ភ្នំពេញ",
+                            "Jakarta",
+                            "ວຽງຈັນ",
+                            "Kuala Lumpur",
+                            "ရန်ကုန်",
+                            "Manila",
+                            "กรุงเทพมหานคร",
+                            "Hà Nội",
+                        ],
+                        strict=True,
+                    )
+                ],
+                "note": "Cells based on fewer than 10 officers are suppressed.",
+            },
+            "model_stay": {
+                "caption": "Odds of intending to stay five more years (design-based logit)",
+                "columns": ["Predictor", "Odds ratio", "95% CI"],
+                "rows": [
+                    ["Experienced harassment", "0.61", "0.48–0.78"],
+                    ["Woman", "0.83", "0.70–0.98"],
+                    ["Had gender-sensitive training", "1.19", "1.02–1.39"],
+                ],
+            },
+        },
+        "figures": {
+            "women_by_country": {
+                "path": "results/figures/2025/women_by_country.svg",
+                "png": "results/figures/2025/women_by_country.png",
+                "alt": alt,
+                "caption": "Women as a share of officers, by country, 2025",
+            }
+        },
+    }
+    path = root / "results" / "findings" / "2025" / "regional.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(findings, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    return path
+
+
+def _render(root: Path, out: str, formats=("html", "pdf", "docx"), qmd: Path = REGIONAL):
+    return render_brief(
+        qmd,
+        root / "results" / "findings" / "2025" / "regional.yaml",
+        root / out,
+        formats=formats,
+        engine="pandoc",
+        work_dir=root / f"work-{out}",
+        data_root=root,
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("brief")
+    make_fixture(root)
+    return _render(root, "out")
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(rendered: dict[str, Path]) -> list[str]:
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(rendered["pdf"])
+    return [page.extract_text() for page in reader.pages]
+
+
+def test_engine_versions_name_pandoc_and_typst():
+    versions = engine_versions()
+    assert re.match(r"^\d+\.\d+", versions["pandoc"])
+    assert re.match(r"^\d+\.\d+", versions["typst"])
+    assert ("quarto" in versions) == (shutil.which("quarto") is not None)
+
+
+def test_pandoc_engine_writes_every_format(rendered: dict[str, Path]):
+    assert set(rendered) == {"html", "pdf", "docx"}
+    for fmt, path in rendered.items():
+        assert path.name == f"regional.{fmt}"
+        assert path.stat().st_size > 1000
+    assert rendered["pdf"].read_bytes().startswith(b"%PDF-")
+    assert zipfile.is_zipfile(rendered["docx"])
+
+
+def test_rendering_twice_is_byte_identical(rendered: dict[str, Path], tmp_path: Path):
+    make_fixture(tmp_path)
+    again = _render(tmp_path, "again")
+    for fmt in rendered:
+        a = hashlib.sha256(rendered[fmt].read_bytes()).hexdigest()
+        b = hashlib.sha256(again[fmt].read_bytes()).hexdigest()
+        assert a == b, f"{fmt} differs between two renders"
+
+
+def test_pdf_has_title_numbers_and_footer_on_every_page(pdf_pages: list[str]):
+    assert 2 <= len(pdf_pages) <= 4, f"{len(pdf_pages)} pages"
+    text = re.sub(r"\s+", " ", " ".join(pdf_pages))
+    assert "Women in law enforcement and the gendered dynamics" in text
+    for key, value in TEXTS.items():
+        assert value in text, f"finding {key} ({value}) not printed"
+    assert "3 table cells were suppressed" in text
+    for i, page in enumerate(pdf_pages, start=1):
+        assert RUN_ID in page, f"run ID missing from page {i}"
+        assert MANIFEST in page.replace("\n", ""), f"manifest hash missing from page {i}"
+        assert f"Page {i} of {len(pdf_pages)}" in page
+
+
+def test_pdf_pages_are_not_blank(rendered: dict[str, Path], tmp_path: Path):
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    from PIL import Image, ImageStat
+
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "40", str(rendered["pdf"]), str(tmp_path / "p")], check=True
+    )
+    pngs = sorted(tmp_path.glob("p-*.png"))
+    assert len(pngs) >= 2
+    for png in pngs:
+        stat = ImageStat.Stat(Image.open(png).convert("L"))
+        assert stat.var[0] > 50, f"{png.name} looks blank (variance {stat.var[0]:.1f})"
+
+
+def test_pdf_shows_south_east_asian_scripts_with_real_glyphs(rendered: dict[str, Path]):
+    missing = missing_scripts(font_dirs())
+    if missing:
+        pytest.skip(f"Noto fonts for {missing} not installed (apt-get install fonts-noto-core)")
+    if shutil.which("pdftotext") is None or shutil.which("pdffonts") is None:
+        pytest.skip("pdftotext/pdffonts (poppler-utils) not installed")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(rendered["pdf"]), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for script, place in PLACES.items():
+        assert place in text, f"{script} place name {place!r} not extractable from the PDF"
+    fonts = subprocess.run(
+        ["pdffonts", str(rendered["pdf"])], check=True, capture_output=True, text=True
+    ).stdout
+    for family in ("NotoSans-", "NotoSansThai", "NotoSansKhmer", "NotoSansLao", "NotoSansMyanmar"):
+        assert family in fonts, f"{family} not embedded:\n{fonts}"
+    for line in fonts.splitlines()[2:]:
+        assert " yes " in line, f"font not embedded: {line}"
+
+
+def test_pdf_records_fixed_creation_date(rendered: dict[str, Path]):
+    pypdf = pytest.importorskip("pypdf")
+    info = pypdf.PdfReader(rendered["pdf"]).metadata
+    assert info.creation_date is not None
+    assert info.creation_date.strftime("%Y-%m-%d") == "2024-12-31"
+
+
+class _HtmlAudit(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.html_lang: str | None = None
+        self.headings: list[int] = []
+        self.imgs: list[dict[str, str | None]] = []
+        self.tables = 0
+        self.tables_with_th = 0
+        self.resource_urls: list[str] = []
+        self._in_table = False
+        self._table_has_th = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.html_lang = a.get("lang")
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag == "img":
+            self.imgs.append(a)
+        if tag == "table":
+            self.tables += 1
+            self._table_has_th = False
+        if tag == "th":
+            self._table_has_th = True
+        for key in ("src", "href", "data"):
+            value = a.get(key) or ""
+            if re.match(r"^(https?:)?//", value) and not (tag == "a" and key == "href"):
+                self.resource_urls.append(value)
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self._table_has_th:
+            self.tables_with_th += 1
+
+
+def test_html_is_accessible_and_self_contained(rendered: dict[str, Path]):
+    html = rendered["html"].read_text(encoding="utf-8")
+    audit = _HtmlAudit()
+    audit.feed(html)
+    assert audit.html_lang and audit.html_lang.startswith("en")
+    assert audit.headings.count(1) == 1, audit.headings
+    for prev, cur in zip(audit.headings, audit.headings[1:], strict=False):
+        assert cur <= prev + 1, f"heading level skips from h{prev} to h{cur}"
+    assert audit.imgs, "no images in the HTML"
+    for img in audit.imgs:
+        assert img.get("alt"), f"img without alt: {str(img)[:120]}"
+        assert str(img.get("src", "")).startswith("data:"), "image not embedded"
+    assert audit.tables >= 2 and audit.tables_with_th == audit.tables
+    assert audit.resource_urls == []
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", html), "CSS fetches a remote resource"
+    assert not re.search(r"@import", html)
+    assert "Horizontal bar chart of the share of women" in html
+    for value in TEXTS.values():
+        assert value in html
+
+
+def test_docx_has_numbers_alt_text_and_fixed_dates(rendered: dict[str, Path]):
+    with zipfile.ZipFile(rendered["docx"]) as z:
+        doc = z.read("word/document.xml").decode("utf-8")
+        core = z.read("docProps/core.xml").decode("utf-8")
+        names = z.namelist()
+        stamps = {info.date_time for info in z.infolist()}
+    assert names == sorted(names)
+    assert stamps == {(2024, 12, 31, 0, 0, 0)}
+    assert "2024-12-31T00:00:00Z" in core
+    assert 'descr="Horizontal bar chart of the share of women' in doc
+    assert "CalloutTitle" in doc
+    for value in TEXTS.values():
+        assert escape_xml(value) in doc
+
+
+def escape_xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def test_html_in_headless_chromium(rendered: dict[str, Path], tmp_path: Path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver") or (
+        "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+    )
+    if chromium is None or driver_path is None:
+        pytest.skip(
+            "chromium and chromedriver not installed (apt-get install chromium chromium-driver)"
+        )
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=420,900",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    try:
+        driver.get(rendered["html"].resolve().as_uri())
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert severe == []
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);"
+        )
+        assert images and all(done and width > 0 for done, width in images), images
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth;"
+        )
+        assert overflow <= 1, f"page scrolls sideways on a phone by {overflow}px"
+        shot = tmp_path / "phone.png"
+        driver.save_screenshot(str(shot))
+        assert shot.stat().st_size > 5000
+    finally:
+        driver.quit()
+
+
+def test_quarto_engine(tmp_path: Path):
+    if shutil.which("quarto") is None:
+        pytest.skip("quarto not on PATH (our build machines cannot install it)")
+    make_fixture(tmp_path)
+    out = render_brief(
+        REGIONAL,
+        tmp_path / "results/findings/2025/regional.yaml",
+        tmp_path / "q",
+        formats=("html", "pdf", "docx"),
+        engine="quarto",
+        work_dir=tmp_path / "w",
+        data_root=tmp_path,
+    )
+    for path in out.values():
+        assert path.stat().st_size > 1000
+    assert TEXTS["women_share"] in out["html"].read_text(encoding="utf-8")
+
+
+def test_country_template_renders(tmp_path: Path):
+    make_fixture(tmp_path)
+    out = _render(tmp_path, "country", formats=("html",), qmd=COUNTRY)
+    assert TEXTS["harassment_women"] in out["html"].read_text(encoding="utf-8")
+
+
+def test_missing_finding_is_named(tmp_path: Path):
+    path = make_fixture(tmp_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del data["findings"]["training_gain"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RenderInputError, match="training_gain"):
+        _render(tmp_path, "bad", formats=("html",))
+
+
+def test_missing_figure_is_named(tmp_path: Path):
+    path = make_fixture(tmp_path)
+    (tmp_path / "results/figures/2025/women_by_country.svg").unlink()
+    with pytest.raises(RenderInputError, match="women_by_country"):
+        _render(tmp_path, "bad", formats=("html",))
+    assert path.exists()
+
+
+def test_shortcodes_resolve_var_meta_include_and_escape(tmp_path: Path):
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "a.md").write_text("Included {{< var n >}}.\n", encoding="utf-8")
+    src = tmp_path / "doc.qmd"
+    out = resolve_shortcodes(
+        "{{< meta title >}}: {{< var n >}} and {{< var p.q >}}\n{{< include text/a.md >}}",
+        source=src,
+        project=tmp_path,
+        variables={"n": "5*", "p": {"q": "x_y"}},
+        meta={"title": "T"},
+    )
+    assert out.startswith("T: 5\\* and x\\_y")
+    assert "Included 5\\*." in out
+    assert escape_md("a|b") == "a\\|b"
+    assert io.StringIO(out).read().count("{{<") == 0

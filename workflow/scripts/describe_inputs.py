@@ -1,0 +1,18 @@
+"""Snakemake adapter: hash what a wave's briefs rest on and derive its run ID and date."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.provenance import job
+from analysis.runinfo import describe_inputs, source_date_epoch
+from analysis.tables import write_json
+
+sm = snakemake  # noqa: F821 (snakemake is injected)
+
+with job(sm) as j:
+    files = {name: path for name, path in sm.input.items() if name != "clean"}
+    epoch = source_date_epoch(pd.read_parquet(sm.input.clean))
+    description = describe_inputs(files, source_date_epoch=epoch)
+    write_json(description, Path(sm.output.inputs))
+    j.note("run_id", description["run_id"])

@@ -1,0 +1,18 @@
+"""Snakemake adapter: the plan's design-based estimates for one survey wave."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.estimate import run_estimates
+from analysis.provenance import job
+from analysis.tables import write_table
+
+sm = snakemake  # noqa: F821 (snakemake is injected)
+
+with job(sm) as j:
+    estimates = run_estimates(
+        pd.read_parquet(sm.input.table), sm.params.spec, dataset=sm.wildcards.dataset
+    )
+    write_table(estimates, parquet=Path(sm.output.parquet), csv=Path(sm.output.csv))
+    j.note("estimates", len(estimates))

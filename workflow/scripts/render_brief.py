@@ -1,0 +1,23 @@
+"""Snakemake adapter: render one brief from its findings with Quarto or pandoc + Typst."""
+
+import tempfile
+from pathlib import Path
+
+from analysis.provenance import job
+from analysis.render import engine_versions, render_brief
+
+sm = snakemake  # noqa: F821 (snakemake is injected)
+
+with job(sm) as j:
+    formats = tuple(fmt for fmt in ("html", "pdf", "docx") if fmt in sm.output.keys())  # noqa: SIM118 (Namedlist: keys, not paths)
+    out_dir = Path(sm.output[formats[0]]).parent
+    with tempfile.TemporaryDirectory(prefix=f"wps-{sm.wildcards.brief}-") as work_dir:
+        render_brief(
+            Path(sm.input.qmd),
+            Path(sm.input.findings),
+            out_dir,
+            formats,
+            sm.params.engine,
+            work_dir=Path(work_dir),
+        )
+    j.software.update(engine_versions())
