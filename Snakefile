@@ -14,6 +14,13 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+wildcard_constraints:
+    dataset="[a-z][a-z0-9_]*",
+    wave="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    brief="[a-z][a-z0-9-]*",
+    model="[a-z][a-z0-9_]*",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/estimate.smk"
@@ -23,8 +30,8 @@ include: "workflow/rules/provenance.smk"
 
 
 rule all:
+    default_target: True
     input:
         final_outputs(),
         manifest=f"{RESULTS}/provenance/manifest.json",
         crate=f"{RESULTS}/provenance/ro-crate-metadata.json",
-    default_target: True

@@ -1,4 +1,4 @@
-"""Helpers shared by the rule files: paths, wave discovery, input functions (no lambdas in rules)."""
+"""Helpers shared by the workflow's rules (paths, wave discovery, input functions; no lambdas)."""
 
 from pathlib import Path
 
@@ -14,13 +14,6 @@ PLAN_MODELS = {
     dataset: {model["id"]: model for model in entry.get("models", [])}
     for dataset, entry in PLAN.items()
 }
-
-
-wildcard_constraints:
-    dataset="[a-z][a-z0-9_]*",
-    wave="[A-Za-z0-9][A-Za-z0-9_.-]*",
-    brief="[a-z][a-z0-9-]*",
-    model="[a-z][a-z0-9_]*",
 
 
 def waves(dataset: str) -> list[str]:

@@ -12,10 +12,12 @@ rule estimate_survey:
             subcategory="{dataset} {wave}",
         ),
         record=f"{JOBS}/estimate_survey/{{dataset}}/{{wave}}.json",
-    params:
-        spec=estimates_spec,
     log:
         f"{LOGS}/estimate_survey/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        spec=estimates_spec,
     script:
         "../scripts/estimate_survey.py"
 
@@ -32,11 +34,13 @@ rule fit_model:
         ),
         card=f"{RESULTS}/models/{{dataset}}/{{wave}}/{{model}}.card.json",
         record=f"{JOBS}/fit_model/{{dataset}}/{{wave}}/{{model}}.json",
+    log:
+        f"{LOGS}/fit_model/{{dataset}}/{{wave}}/{{model}}.log",
+    conda:
+        "../envs/wps.yaml"
     params:
         spec=model_spec,
         design=design_spec,
-    log:
-        f"{LOGS}/fit_model/{{dataset}}/{{wave}}/{{model}}.log",
     script:
         "../scripts/fit_model.py"
 
@@ -53,9 +57,11 @@ rule analyse_training:
         ),
         attrition=f"{RESULTS}/tables/{{dataset}}/{{wave}}/attrition.csv",
         record=f"{JOBS}/analyse_training/{{dataset}}/{{wave}}.json",
-    params:
-        seed=config["seed"],
     log:
         f"{LOGS}/analyse_training/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        seed=config["seed"],
     script:
         "../scripts/analyse_training.py"

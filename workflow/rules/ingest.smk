@@ -10,6 +10,8 @@ rule ingest_wave:
         record=f"{JOBS}/ingest_wave/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/ingest_wave/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
     script:
         "../scripts/ingest_wave.py"
 
@@ -26,10 +28,12 @@ rule validate_wave:
         quarantine=f"{RESULTS}/quarantine/{{dataset}}/{{wave}}.csv",
         report=f"{RESULTS}/validated/{{dataset}}/{{wave}}.report.json",
         record=f"{JOBS}/validate_wave/{{dataset}}/{{wave}}.json",
-    params:
-        on_row_error=on_row_error,
     log:
         f"{LOGS}/validate_wave/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        on_row_error=on_row_error,
     script:
         "../scripts/validate_wave.py"
 
@@ -49,9 +53,11 @@ rule clean_wave:
         codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
         missing=f"{RESULTS}/clean/{{dataset}}/{{wave}}.missing.csv",
         record=f"{JOBS}/clean_wave/{{dataset}}/{{wave}}.json",
-    params:
-        pseudonymisation=config["pseudonymisation"],
     log:
         f"{LOGS}/clean_wave/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        pseudonymisation=config["pseudonymisation"],
     script:
         "../scripts/clean_wave.py"

@@ -23,10 +23,12 @@ rule analyse_interviews:
         quotes=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/quotes.csv",
         quotes_excluded=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/quotes_excluded.csv",
         record=f"{JOBS}/analyse_interviews/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/analyse_interviews/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
     params:
         threshold=config["disclosure"]["threshold_interviews"],
         seed=config["seed"],
-    log:
-        f"{LOGS}/analyse_interviews/{{dataset}}/{{wave}}.log",
     script:
         "../scripts/analyse_interviews.py"

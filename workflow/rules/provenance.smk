@@ -11,11 +11,9 @@ rule write_manifest:
             category="Provenance",
         ),
         crate=f"{RESULTS}/provenance/ro-crate-metadata.json",
-    params:
-        results=RESULTS,
-        raw=str(RAW),
-        jobs=JOBS,
     log:
         f"{LOGS}/write_manifest.log",
+    conda:
+        "../envs/wps.yaml"
     script:
         "../scripts/write_manifest.py"

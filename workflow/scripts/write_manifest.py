@@ -7,6 +7,8 @@ from analysis.provenance import build_manifest, job, load_records, write_crate, 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
 with job(sm):
-    manifest = build_manifest(sm.params.jobs, sm.params.results, sm.params.raw)
+    results = Path(sm.output.manifest).parents[1]  # results/provenance/manifest.json
+    jobs = results / "provenance" / "jobs"
+    manifest = build_manifest(jobs, results, Path(sm.config["raw_dir"]))
     write_manifest(manifest, Path(sm.output.manifest))
-    write_crate(manifest, load_records(sm.params.jobs), Path(sm.output.crate).parent, sm.config)
+    write_crate(manifest, load_records(jobs), Path(sm.output.crate).parent, sm.config)
