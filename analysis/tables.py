@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -13,18 +13,39 @@ import pandas as pd
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a single quote."""
-    safe = frame.copy()
-    for column in safe.columns:
-        series = safe[column]
+def _fix_text_cells(
+    frame: pd.DataFrame,
+    needs_fix: Callable[[pd.Series], pd.Series],
+    fix: Callable[[pd.Series], pd.Series],
+) -> pd.DataFrame:
+    """Apply `fix` to the text cells of every text column where `needs_fix` is true."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
         if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
             continue
         text = series.astype("string")
-        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
-        if risky.any():
-            safe[column] = series.astype("object").where(~risky, "'" + text.astype("object"))
-    return safe
+        hit = needs_fix(text).fillna(False).astype(bool)
+        if hit.any():
+            out[column] = series.astype("object").where(~hit, fix(text).astype("object"))
+    return out
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with a single quote."""
+    return _fix_text_cells(
+        frame, lambda text: text.str.startswith(FORMULA_PREFIXES), lambda text: "'" + text
+    )
+
+
+def normalise_line_breaks(frame: pd.DataFrame) -> pd.DataFrame:
+    """CR and CRLF inside text cells become LF, which the CSV writer quotes (a bare CR it does
+    not quote, and spreadsheets would split the row there)."""
+    return _fix_text_cells(
+        frame,
+        lambda text: text.str.contains("\r", regex=False),
+        lambda text: text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n"),
+    )
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -47,7 +68,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 CSV, '\\n' line ends, formula-looking text neutralised for spreadsheet users."""
-    safe = neutralise_formulas(frame)
+    safe = normalise_line_breaks(neutralise_formulas(frame))
     _atomic_write(
         Path(path),
         lambda tmp: safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8"),

@@ -32,6 +32,9 @@ def _officers(seed: int = 2025, n_strata: int = 6, stations: int = 5, per: int =
     agency = np.array(["Police", "Immigration", "Border/customs"])[stratum % 3]
     border = rng.binomial(1, np.where(agency == "Border/customs", 0.8, 0.2))
     cases = rng.poisson(np.exp(0.5 + 0.6 * border + 0.1 * women))
+    rank = np.array(["Constable/junior", "Inspector", "Senior officer"])[rng.integers(0, 3, n)]
+    procedure = rng.choice([0, 1, 2], n, p=[0.3, 0.5, 0.2])
+    report_safe = rng.binomial(1, 0.4 - 0.1 * women)
     df = pd.DataFrame(
         {
             "stratum": stratum,
@@ -40,6 +43,9 @@ def _officers(seed: int = 2025, n_strata: int = 6, stations: int = 5, per: int =
             "weight": rng.uniform(5, 15, n),
             "country_label": np.array(["Cambodia", "Lao PDR", "Thailand"])[stratum // 2],
             "agency_label": agency,
+            "rank_label": rank,
+            "gs_procedure": pd.array(procedure, dtype="Int64"),
+            "report_safe": pd.array(report_safe, dtype="Int64"),
             "women": pd.array(women, dtype="Int64"),
             "age_band": band,
             "border_posting": border,
@@ -114,7 +120,8 @@ def test_run_estimates_on_officer_like_data():
     assert list(out.columns) == COLUMNS
     assert list(pd.unique(out["estimate_id"])) == [e["id"] for e in entry["estimates"]]
     women = out[(out["estimate_id"] == "women_share") & (out["level"] == "1")]
-    assert set(women["group_value"]) == {OVERALL, "Cambodia", "Lao PDR", "Thailand"}
+    by_country = women[women["group_var"].isin([OVERALL, "country_label"])]
+    assert set(by_country["group_value"]) == {OVERALL, "Cambodia", "Lao PDR", "Thailand"}
     overall = women[women["group_var"] == OVERALL].iloc[0]
     assert overall["estimate"] == pytest.approx(np.average(df["women"], weights=df["weight"]))
     harass = out[out["estimate_id"] == "harassment_prevalence"]
