@@ -44,12 +44,12 @@ rule clean_wave:
         valid_meta=rules.validate_wave.output.valid_meta,
         codebook=codebook_file,
     output:
-        table=report(
-            f"{RESULTS}/clean/{{dataset}}/{{wave}}.parquet",
+        table=f"{RESULTS}/clean/{{dataset}}/{{wave}}.parquet",
+        csv=report(
+            f"{RESULTS}/clean/{{dataset}}/{{wave}}.csv",
             category="Cleaned tables",
             subcategory="{dataset}",
         ),
-        csv=f"{RESULTS}/clean/{{dataset}}/{{wave}}.csv",
         codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
         missing=f"{RESULTS}/clean/{{dataset}}/{{wave}}.missing.csv",
         record=f"{JOBS}/clean_wave/{{dataset}}/{{wave}}.json",
