@@ -1,0 +1,116 @@
+"""results.json (sorted keys) and results.md (the targets table, then the details)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks.targets import TARGET_CORES
+
+
+def write_json(results: dict[str, Any], path: Path) -> Path:
+    """Write results with sorted keys and a final newline."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def _num(x: float | None, unit: str = "") -> str:
+    if x is None:
+        return "-"
+    text = f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}"
+    return f"{text} {unit}".strip()
+
+
+def status_text(row: dict[str, Any]) -> str:
+    """``met``, ``not measured`` or ``MISSED by 1.20 s (+40.0%)``."""
+    if row["status"] != "missed":
+        return row["status"]
+    return f"**MISSED** by {_num(row['missed_by'], row['unit'])} (+{row['missed_by_pct']}%)"
+
+
+def targets_table(rows: list[dict[str, Any]]) -> list[str]:
+    out = ["| Target | Goal | Measured | Status |", "|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['what']} | {r['goal']} | {_num(r['measured'], r['unit'])} | ")
+        out[-1] += f"{status_text(r)} |"
+    return out
+
+
+def workflow_table(wf: dict[str, Any]) -> list[str]:
+    if "skipped" in wf:
+        return [f"Skipped ({wf['skipped']}); dry run took {_num(wf.get('dry_run_s'), 's')}."]
+    names = {
+        "cold_run_s": "Cold full run",
+        "noop_rerun_s": "No-op rerun",
+        "new_wave_rerun_s": "Rerun after a new wave file",
+        "new_model_rerun_s": "Rerun after a model is added to the plan",
+    }
+    out = ["| Scenario | Median (s) | Runs (s) |", "|---|---|---|"]
+    for key, label in names.items():
+        runs = ", ".join(_num(r) for r in wf[key]["runs"])
+        out.append(f"| {label} | {_num(wf[key]['median'])} | {runs} |")
+    return out
+
+
+def render_table(render: dict[str, Any]) -> list[str]:
+    if "skipped" in render:
+        return [f"Skipped ({render['skipped']})."]
+    fmts = sorted({f for b in render["briefs"].values() for f in b})
+    out = ["| Brief | " + " | ".join(f"{f} (s)" for f in fmts) + " |"]
+    out.append("|---|" + "---|" * len(fmts))
+    for brief, per_fmt in sorted(render["briefs"].items()):
+        cells = [_num(per_fmt[f]["median"]) if f in per_fmt else "-" for f in fmts]
+        out.append(f"| {render['wave']}/{brief} | " + " | ".join(cells) + " |")
+    return out
+
+
+def scale_table(scale: dict[str, Any]) -> list[str]:
+    out = [
+        "| Rows | Stage | Median (s) | x floor | Peak memory (MB) |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for rows, size in sorted(scale["sizes"].items(), key=lambda kv: int(kv[0])):
+        for stage, m in size["stages"].items():
+            out.append(
+                f"| {int(rows):,} | {stage} | {_num(m['seconds']['median'])} | "
+                f"{_num(m['ratio_to_floor'])} | {_num(m['peak_rss_mb']['median'])} |"
+            )
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The whole results.md."""
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Mode: {results['mode']}. Machine: {m['cores']} cores, {m['memory_gb']} GB, "
+        f"Python {m['python']}, {m['platform']}. Commit: {m['git_commit'] or 'unknown'}.",
+        "Each figure is the median of the runs listed in `results.json` "
+        f"({results['repeats']} per figure).",
+    ]
+    if m["cores"] != TARGET_CORES:
+        lines.append(
+            f"The targets are set for a {TARGET_CORES}-core machine; this one has {m['cores']}."
+        )
+    lines += ["", "## Targets", "", *targets_table(results["targets"])]
+    lines += ["", "## Workflow (snakemake --cores N in a copy of the project)", ""]
+    lines += workflow_table(results["workflow"])
+    lines += ["", "## Rendering (seconds per brief per format, pandoc + Typst)", ""]
+    lines += render_table(results["render"])
+    lines += ["", "## Scale (officer survey .sav; each stage in its own process)", ""]
+    lines += [
+        "The floor reads the same .sav with pyreadstat and writes Parquet, nothing else. "
+        "`ingest_validate_clean` adds up the three stages; its peak is the largest of theirs.",
+        "",
+        *scale_table(results["scale"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(results: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown(results), encoding="utf-8")
+    return path

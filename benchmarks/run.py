@@ -1,0 +1,100 @@
+"""``python -m benchmarks.run [--smoke]``: run the suite, write results.json and results.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks import machine, report
+from benchmarks.scale import bench_scale
+from benchmarks.targets import evaluate
+from benchmarks.workflow import bench_dry_run, bench_workflow
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL_SIZES = (10_000, 100_000, 1_000_000)
+SMOKE_SIZES = (2_000,)
+PENDING = {"skipped": "pending: the suite has not reached this part yet"}
+
+
+def log(message: str) -> None:
+    """Progress on stderr (stdout stays free for the file paths)."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, no workflow timings (for CI)"
+    )
+    parser.add_argument("--repeats", type=int, help="runs per figure (default 3; 1 with --smoke)")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", help="scale sizes in rows (default 10k 100k 1M)"
+    )
+    parser.add_argument(
+        "--skip", nargs="+", default=[], choices=("workflow", "render", "scale"), help="parts"
+    )
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks" / "work")
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 1 if args.smoke else 3
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.sizes is None:
+        args.sizes = list(SMOKE_SIZES if args.smoke else FULL_SIZES)
+    return args
+
+
+def save(results: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write results.json and results.md (parts not yet run read as pending)."""
+    full = {"workflow": PENDING, "render": PENDING, "scale": {**PENDING, "sizes": {}}, **results}
+    full["targets"] = evaluate(full)
+    return [
+        report.write_json(full, out_dir / "results.json"),
+        report.write_markdown(full, out_dir / "results.md"),
+    ]
+
+
+def run_suite(args: argparse.Namespace) -> dict[str, Any]:
+    """Every part the arguments ask for, as the results dict; files rewritten after each part."""
+    work = args.work_dir.resolve()
+    results: dict[str, Any] = {
+        "mode": "smoke" if args.smoke else "full",
+        "repeats": args.repeats,
+        "machine": machine.describe(ROOT),
+    }
+    skipped = {"skipped": "not requested (--skip)"}
+    results["workflow"] = skipped
+    results["render"] = skipped
+    if args.smoke:
+        if "workflow" not in args.skip:
+            results["workflow"] = bench_dry_run(ROOT, work, log)
+        results["render"] = {"skipped": "smoke mode: needs a finished workflow run"}
+    elif "workflow" not in args.skip:
+        results["workflow"] = bench_workflow(ROOT, work, args.repeats, log)
+        if "render" not in args.skip:
+            from benchmarks.render_bench import bench_render
+
+            results["render"] = bench_render(work / "workflow", work, args.repeats, log)
+    save(results, args.out_dir)
+    results["scale"] = (
+        {"skipped": "not requested (--skip)", "sizes": {}}
+        if "scale" in args.skip
+        else bench_scale(args.sizes, work / "scale", ROOT, args.repeats, log)
+    )
+    results["targets"] = evaluate(results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite; write and print the two result files."""
+    args = parse(argv)
+    for path in save(run_suite(args), args.out_dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""One pipeline stage on one scaled survey, run in a fresh process so its peak memory is its own.
+
+``python -m benchmarks.stage STAGE --sav FILE --work DIR --root REPO`` runs STAGE (``floor``,
+``ingest``, ``validate``, ``clean`` or ``models``) the way the workflow's adapter does (reading the
+previous stage's output from DIR, writing its own there) and prints one JSON line: seconds spent on
+the work (imports excluded), the process's peak resident memory, and the rows it produced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+DATASET = "officer_survey"
+STAGES = ("floor", "ingest", "validate", "clean", "models")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM), in MB; ru_maxrss where /proc is absent."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
+
+
+def _floor(sav: Path, work: Path, root: Path) -> int:
+    """The least any ingest can do: read the .sav with pyreadstat, write it as Parquet."""
+    import pyreadstat
+
+    frame, _meta = pyreadstat.read_sav(str(sav), user_missing=True)
+    frame.to_parquet(work / "floor.parquet", index=False)
+    return len(frame)
+
+
+def _ingest(sav: Path, work: Path, root: Path) -> int:
+    from analysis.io import read_raw, write_ingested
+
+    table = read_raw(sav, dataset=DATASET)
+    write_ingested(table, work / "ingest.parquet", work / "ingest.meta.json")
+    return len(table.data)
+
+
+def _validate(sav: Path, work: Path, root: Path) -> int:
+    from analysis.codebook import load_codebook
+    from analysis.io import read_ingested, write_ingested
+    from analysis.tables import write_csv, write_json
+    from analysis.validate import validate
+
+    table = read_ingested(work / "ingest.parquet", work / "ingest.meta.json")
+    result = validate(
+        table,
+        load_codebook(root / "data" / "raw" / DATASET / "codebook.json"),
+        dataset=DATASET,
+        file=str(sav),
+        on_row_error="quarantine",
+    )
+    valid = dataclasses.replace(table, data=result.valid)
+    write_ingested(valid, work / "valid.parquet", work / "valid.meta.json")
+    write_csv(result.quarantine, work / "quarantine.csv")
+    write_json(result.report, work / "validate.report.json")
+    return len(result.valid)
+
+
+def _clean(sav: Path, work: Path, root: Path) -> int:
+    from analysis.clean import clean
+    from analysis.codebook import load_codebook
+    from analysis.io import read_ingested
+    from analysis.pseudonymise import load_key
+    from analysis.tables import write_csv, write_json, write_parquet
+
+    result = clean(
+        read_ingested(work / "valid.parquet", work / "valid.meta.json").data,
+        load_codebook(root / "data" / "raw" / DATASET / "codebook.json"),
+        dataset=DATASET,
+        wave=sav.stem,
+        key=load_key(allow_example_key=True),
+    )
+    write_parquet(result.data, work / "clean.parquet")
+    write_csv(result.data, work / "clean.csv")
+    write_json(result.codebook, work / "clean.codebook.json")
+    write_csv(result.missing_summary, work / "clean.missing.csv")
+    return len(result.data)
+
+
+def _models(sav: Path, work: Path, root: Path) -> int:
+    import pandas as pd
+
+    from analysis.estimate import run_models
+    from analysis.plan import load_plan
+
+    data = pd.read_parquet(work / "clean.parquet")
+    entry = load_plan(root / "config" / "plan.yaml")[DATASET]
+    run_models(data, entry, dataset=DATASET)
+    return len(data)
+
+
+RUNNERS: dict[str, Callable[[Path, Path, Path], int]] = {
+    "floor": _floor,
+    "ingest": _ingest,
+    "validate": _validate,
+    "clean": _clean,
+    "models": _models,
+}
+
+
+def warm_imports(stage: str) -> None:
+    """Import what a stage needs before the clock starts (imports are not the stage's work)."""
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+    import pyreadstat  # noqa: F401
+
+    if stage != "floor":
+        import analysis.clean  # noqa: F401
+        import analysis.estimate  # noqa: F401
+        import analysis.io  # noqa: F401
+        import analysis.validate  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one stage and print its measurement as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stage")
+    parser.add_argument("stage", choices=STAGES)
+    parser.add_argument("--sav", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--root", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    warm_imports(args.stage)
+    start = time.perf_counter()
+    rows = RUNNERS[args.stage](args.sav, args.work, args.root)
+    seconds = time.perf_counter() - start
+    record = {"stage": args.stage, "seconds": seconds, "peak_rss_mb": peak_rss_mb(), "rows": rows}
+    sys.stdout.write(json.dumps(record) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
