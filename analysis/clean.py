@@ -20,7 +20,7 @@ from analysis.codebook import Codebook, Field
 from analysis.derive import DROP_AFTER_DERIVE, derive
 from analysis.errors import WpsInputError
 from analysis.pseudonymise import HEX_CHARS, dataset_prefix, pseudonymise
-from analysis.validate import ROW_COLUMN, parse_column
+from analysis.validate import ROW_COLUMN, parse_column, per_value
 
 LABEL_SUFFIX = "_label"
 REDACTED = "[redacted]"
@@ -105,7 +105,7 @@ def redact(text: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
 def _label_column(typed: pd.Series, field: Field) -> pd.Series:
     labels = field.labels()
     categories = list(dict.fromkeys(labels.values()))
-    values = typed.astype(object).map(lambda v: None if pd.isna(v) else labels.get(v))
+    values = per_value(typed.astype(object), lambda v: None if pd.isna(v) else labels.get(v))
     return pd.Series(pd.Categorical(values, categories=categories), index=typed.index)
 
 

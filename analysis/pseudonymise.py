@@ -70,7 +70,15 @@ def pseudonymise(values: pd.Series, key: bytes, dataset: str) -> pd.Series:
         raise ValueError("the pseudonymisation key must be non-empty bytes")
     present = values.notna()
     originals = values[present].map(_as_text)
-    mapping = {v: pseudonym(v, bytes(key), dataset) for v in sorted(set(originals))}
+    keyed = hmac.new(bytes(key), digestmod=hashlib.sha256)  # copied per value: no re-keying
+    prefix = dataset_prefix(dataset)
+
+    def one(text: str) -> str:
+        mac = keyed.copy()
+        mac.update(f"{dataset}\x1f{text}".encode())
+        return f"{prefix}-{mac.hexdigest()[:HEX_CHARS]}"
+
+    mapping = {v: one(v) for v in sorted(set(originals))}
     if len(set(mapping.values())) != len(mapping):
         raise ValueError(f"pseudonym collision in dataset {dataset!r}; use a longer HEX_CHARS")
     out = pd.Series(pd.NA, index=values.index, name=values.name, dtype="string")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -128,12 +129,30 @@ def _to_timestamp(value: Any, date_only: bool) -> pd.Timestamp | None:
     return ts.normalize() if date_only else ts
 
 
+def per_value(obj: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """`obj.map(func)`, calling `func` once per distinct value: coded columns repeat a handful
+    of values, so this turns millions of Python calls into dozens. Columns of mixed types fall
+    back to element-wise mapping (booleans among numbers: True == 1 would share one result)."""
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("mixed", "mixed-integer"):
+        return obj.map(func)  # might mix booleans with numbers: keep them apart
+    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    table = np.empty(len(uniques), dtype=object)
+    table[:] = [func(u) for u in uniques]
+    results = np.empty(len(obj), dtype=object)
+    known = codes >= 0
+    results[known] = table[codes[known]]
+    if not known.all():
+        # factorize folds None, NaN and NaT together; map those element-wise to keep them apart
+        results[~known] = [func(v) for v in obj.to_numpy()[~known]]
+    return pd.Series(results, index=obj.index, dtype=object)
+
+
 def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     """Read a raw column as `field` says (type, user-missing codes)."""
     s = values.reset_index(drop=True)
     obj = s.astype(object)
-    blank = obj.map(_is_blank).astype(bool)
-    text = obj.map(code_text)
+    blank = per_value(obj, _is_blank).astype(bool)
+    text = per_value(obj, code_text)
     codes = set(field.missing_labels())
     user_missing = ~blank & text.isin(codes)
     checked = ~blank & ~user_missing
@@ -151,17 +170,17 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         if field.type == "integer":
             typed = typed.astype("Int64")
     elif field.type == "boolean":
-        parsed = obj.map(lambda v: None if _is_blank(v) else _to_bool(v))
+        parsed = per_value(obj, lambda v: None if _is_blank(v) else _to_bool(v))
         ok = parsed.notna()
         typed = parsed.where(ok & ~user_missing).astype("boolean")
     elif field.type in ("date", "datetime"):
         date_only = field.type == "date"
-        parsed = obj.map(lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
+        parsed = per_value(obj, lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
         ok = parsed.notna()
         typed = pd.to_datetime(parsed.where(ok & ~user_missing))
     else:
         ok = ~blank
-        as_text = obj.map(lambda v: v if isinstance(v, str) else code_text(v))
+        as_text = per_value(obj, lambda v: v if isinstance(v, str) else code_text(v))
         typed = as_text.where(checked).astype("string")
     bad_type = checked & ~ok.astype(bool)
     return ParsedColumn(blank, user_missing, bad_type, typed, text)

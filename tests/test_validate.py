@@ -284,3 +284,24 @@ def test_reconciliation_property(case) -> None:
     assert result.valid["_row"].tolist() == [i for i in range(1, len(frame) + 1) if i not in bad]
     kept = frame.iloc[result.valid["_row"] - 1].reset_index(drop=True)
     assert result.valid["id"].tolist() == kept["id"].tolist()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 2, 2, 1, None, float("nan"), 3],
+        ["a", "b", "a", None, ""],
+        [True, 1, 0, False, None],
+        [1.0, 1, "1", pd.NaT, pd.Timestamp("2025-01-02")],
+        [],
+    ],
+)
+def test_per_value_equals_element_wise_map(values):
+    from analysis.validate import code_text, per_value
+
+    def plain(series: pd.Series) -> list:
+        return [None if v is None or (isinstance(v, float) and v != v) else v for v in series]
+
+    obj = pd.Series(values, dtype=object)
+    for func in (code_text, repr, lambda v: type(v).__name__):
+        assert plain(per_value(obj, func)) == plain(obj.map(func))
