@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
-SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --printshellcmds --show-failed-logs
+SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --rerun-incomplete --show-failed-logs
 # Debian packages the briefs and the browser/PDF tests need: fonts for Thai, Khmer, Lao and
 # Myanmar glyphs, pdftoppm, and headless Chromium for the HTML brief check.
 APT_RUN := fonts-noto-core fontconfig
