@@ -15,7 +15,8 @@ design with influence 0 (domain estimation, never subsetting before variance).
 Families: ``gaussian``, ``binomial`` (logit; odds ratios and average marginal effects),
 ``poisson`` (log; rate ratios) and ``negbin`` (log; NB2 with the dispersion ``alpha`` estimated
 by a weighted moment estimator and then held fixed: the sandwich stays valid for the mean
-parameters). Ordinal proportional-odds models are not implemented.
+parameters). ``ordinal`` (proportional odds, cumulative logit) is fitted by
+:func:`analysis.ordinal.svy_ordinal` with the same preparation, sandwich and outputs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,8 @@ from scipy import stats
 
 from analysis.design import DesignError, SurveyDesign, domain_mask
 
-FAMILIES = ("gaussian", "binomial", "poisson", "negbin")
+FAMILIES = ("gaussian", "binomial", "poisson", "negbin", "ordinal")
+LINKS = {"gaussian": "identity", "binomial": "logit", "ordinal": "logit"}
 
 
 def _family(name: str, alpha: float = 1.0) -> sm.families.Family:
@@ -159,18 +162,30 @@ def _ame(beta, x, w, infl, names, term_cols) -> tuple[np.ndarray, np.ndarray]:
     return est, z
 
 
-def svy_glm(
+@dataclass
+class PreparedModel:
+    """The analysed rows of a model and its patsy matrices (shared by every family)."""
+
+    variables: list[str]
+    in_domain: np.ndarray  # rows in the domain (boolean, full design)
+    used: np.ndarray  # rows fitted: in the domain and complete in every model variable
+    dropped_by_variable: dict[str, int]
+    y_df: pd.DataFrame
+    x_df: pd.DataFrame
+    rank: int
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.x_df.columns)
+
+
+def prepare_model(
     formula: str,
     design: SurveyDesign,
-    family: str = "gaussian",
-    reference: Mapping[str, object] | None = None,
-    domain: Mapping[str, Sequence] | None = None,
-    level: float = 0.95,
-) -> tuple[pd.DataFrame, dict]:
-    """Fit a design-based GLM; return the tidy terms table and a model card."""
-    if family not in FAMILIES:
-        raise DesignError(f"family must be one of {FAMILIES}, not {family!r}")
-    reference = dict(reference or {})
+    reference: Mapping[str, object],
+    domain: Mapping[str, Sequence] | None,
+) -> PreparedModel:
+    """Domain, complete rows (NA dropped and counted), model matrices; full rank or raise."""
     data = design.data
     variables = formula_variables(formula, list(map(str, data.columns)))
     for col in reference:
@@ -187,30 +202,36 @@ def svy_glm(
         y_df, x_df = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise")
     except patsy.PatsyError as exc:
         raise DesignError(f"cannot build the model matrix for {formula!r}: {exc}") from exc
-    names = list(x_df.columns)
-    y = y_df.iloc[:, 0].to_numpy(dtype=float)
     x = x_df.to_numpy(dtype=float)
-    _check_outcome(y, family, y_df.columns[0])
     rank = int(np.linalg.matrix_rank(x))
     if rank < x.shape[1]:
         raise DesignError(
             f"model {formula!r}: the design matrix is rank deficient ({rank} < {x.shape[1]} "
-            f"columns: {names}); drop or merge collinear terms or empty levels"
+            f"columns: {list(x_df.columns)}); drop or merge collinear terms or empty levels"
         )
-    w_all = design.weights[used]
-    w = w_all / w_all.mean()
-    res, alpha, caught = _fit(y, x, w, family)
-    beta = np.asarray(res.params, dtype=float)
-    infl = _sandwich_influence(res, x, y, w)
-    full = np.zeros((len(data), len(names)))
-    full[used] = infl
-    vcov = design.variance(full)
+    return PreparedModel(variables, in_domain, used, dropped_by_var, y_df, x_df, rank)
+
+
+def t_quantile(df: int, level: float = 0.95) -> float:
+    return float(stats.t.ppf(0.5 + level / 2, df)) if df > 0 else np.nan
+
+
+def coefficient_table(
+    names: list[str],
+    beta: np.ndarray,
+    vcov: np.ndarray,
+    df: int,
+    n: int,
+    design: SurveyDesign,
+    family: str,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Tidy terms: estimate, design SE, t(df) interval and p-value of each coefficient."""
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    df = design.df_in(used & (design.weights > 0)) - rank + 1
-    q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+    q = t_quantile(df, level)
     tval = np.divide(beta, se, out=np.full_like(beta, np.nan), where=se > 0)
     p = 2 * stats.t.sf(np.abs(tval), df) if df > 0 else np.full_like(beta, np.nan)
-    terms = pd.DataFrame(
+    return pd.DataFrame(
         {
             "term": names,
             "estimate": beta,
@@ -219,11 +240,92 @@ def svy_glm(
             "ci_high": beta + q * se,
             "p": p,
             "df": df,
-            "n": int(used.sum()),
+            "n": n,
             "design": design.describe(),
             "family": family,
         }
     )
+
+
+def model_card(
+    formula: str,
+    family: str,
+    design: SurveyDesign,
+    prepared: PreparedModel,
+    reference: Mapping[str, object],
+    domain: Mapping[str, Sequence] | None,
+    df: int,
+    converged: bool,
+    warnings_: list[str],
+    **extra: object,
+) -> dict:
+    """The model card every family writes (``extra`` keys go after ``converged``)."""
+    caught = list(warnings_)
+    lonely = design.lonely_strata()
+    if lonely:
+        caught.append(
+            f"strata with one PSU handled by lonely_psu={design.lonely_psu}: "
+            f"{', '.join(map(str, lonely))}"
+        )
+    n = int(prepared.used.sum())
+    return {
+        "formula": formula,
+        "family": family,
+        "link": LINKS.get(family, "log"),
+        "design": design.describe(),
+        "domain": {
+            k: list(v) if isinstance(v, list | tuple) else [v] for k, v in (domain or {}).items()
+        },
+        "reference": {k: str(v) for k, v in reference.items()},
+        "n": n,
+        "n_domain": int(prepared.in_domain.sum()),
+        "n_dropped": int(prepared.in_domain.sum()) - n,
+        "n_dropped_by_variable": prepared.dropped_by_variable,
+        "df": int(df),
+        "n_psu": design.n_psu,
+        "n_strata": design.n_strata,
+        "converged": bool(converged),
+        **extra,
+        "variance": "Taylor linearisation (design sandwich, R svyglm)",
+        "warnings": caught,
+    }
+
+
+def svy_glm(
+    formula: str,
+    design: SurveyDesign,
+    family: str = "gaussian",
+    reference: Mapping[str, object] | None = None,
+    domain: Mapping[str, Sequence] | None = None,
+    level: float = 0.95,
+) -> tuple[pd.DataFrame, dict]:
+    """Fit a design-based GLM (or, ``family="ordinal"``, a proportional-odds model); return
+    the tidy terms table and a model card."""
+    if family not in FAMILIES:
+        raise DesignError(f"family must be one of {FAMILIES}, not {family!r}")
+    if family == "ordinal":
+        from analysis.ordinal import svy_ordinal
+
+        return svy_ordinal(formula, design, reference=reference, domain=domain, level=level)
+    reference = dict(reference or {})
+    data = design.data
+    prepared = prepare_model(formula, design, reference, domain)
+    used, x_df, rank = prepared.used, prepared.x_df, prepared.rank
+    names = prepared.names
+    y = prepared.y_df.iloc[:, 0].to_numpy(dtype=float)
+    x = x_df.to_numpy(dtype=float)
+    _check_outcome(y, family, prepared.y_df.columns[0])
+    w_all = design.weights[used]
+    w = w_all / w_all.mean()
+    res, alpha, caught = _fit(y, x, w, family)
+    beta = np.asarray(res.params, dtype=float)
+    infl = _sandwich_influence(res, x, y, w)
+    full = np.zeros((len(data), len(names)))
+    full[used] = infl
+    vcov = design.variance(full)
+    df = design.df_in(used & (design.weights > 0)) - rank + 1
+    q = t_quantile(df, level)
+    terms = coefficient_table(names, beta, vcov, df, int(used.sum()), design, family, level)
     if family == "binomial":
         terms["odds_ratio"] = np.exp(beta)
         terms["or_ci_low"] = np.exp(terms["ci_low"])
@@ -246,31 +348,16 @@ def svy_glm(
         terms["rate_ratio"] = np.exp(beta)
         terms["rr_ci_low"] = np.exp(terms["ci_low"])
         terms["rr_ci_high"] = np.exp(terms["ci_high"])
-    lonely = design.lonely_strata()
-    if lonely:
-        caught.append(
-            f"strata with one PSU handled by lonely_psu={design.lonely_psu}: "
-            f"{', '.join(map(str, lonely))}"
-        )
-    card = {
-        "formula": formula,
-        "family": family,
-        "link": {"gaussian": "identity", "binomial": "logit"}.get(family, "log"),
-        "design": design.describe(),
-        "domain": {
-            k: list(v) if isinstance(v, list | tuple) else [v] for k, v in (domain or {}).items()
-        },
-        "reference": {k: str(v) for k, v in reference.items()},
-        "n": int(used.sum()),
-        "n_domain": int(in_domain.sum()),
-        "n_dropped": int(in_domain.sum() - used.sum()),
-        "n_dropped_by_variable": dropped_by_var,
-        "df": int(df),
-        "n_psu": design.n_psu,
-        "n_strata": design.n_strata,
-        "converged": bool(getattr(res, "converged", True)),
-        "alpha": alpha,
-        "variance": "Taylor linearisation (design sandwich, R svyglm)",
-        "warnings": caught,
-    }
+    card = model_card(
+        formula,
+        family,
+        design,
+        prepared,
+        reference,
+        domain,
+        df,
+        getattr(res, "converged", True),
+        caught,
+        alpha=alpha,
+    )
     return terms, card

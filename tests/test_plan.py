@@ -58,6 +58,9 @@ def _officers(seed: int = 2025, n_strata: int = 6, stations: int = 5, per: int =
         }
     )
     df.loc[rng.choice(n, 15, replace=False), "harassment"] = pd.NA
+    latent = 0.5 * women + 0.4 * training + rng.logistic(size=n)  # proportional odds, Likert 1-5
+    likert = 1 + (latent[:, None] > np.array([-2.0, -0.5, 1.5, 3.0])).sum(axis=1)
+    df["att_women_frontline"] = pd.array(likert, dtype="Int64")
     df["country_label"] = df["country_label"].astype("str")
     return df
 
@@ -78,7 +81,7 @@ def test_project_plan_loads_with_defaults():
     assert entry["design"]["psu"] == "station_id"
     assert {e["id"] for e in entry["estimates"]} >= {"women_share", "attitude_mean"}
     assert all(e["overall"] is True for e in entry["estimates"])
-    assert {m["family"] for m in entry["models"]} == {"binomial", "gaussian", "poisson"}
+    assert {m["family"] for m in entry["models"]} == {"binomial", "gaussian", "poisson", "ordinal"}
 
 
 def test_bad_plan_names_file_and_entry(tmp_path):
@@ -126,7 +129,10 @@ def test_run_estimates_on_officer_like_data():
     assert overall["estimate"] == pytest.approx(np.average(df["women"], weights=df["weight"]))
     harass = out[out["estimate_id"] == "harassment_prevalence"]
     assert harass[harass["group_var"] == OVERALL]["n"].iloc[0] == len(df) - 15
-    assert set(harass["group_var"]) == {OVERALL, "women", "age_band"}
+    spec = next(e for e in entry["estimates"] if e["id"] == "harassment_prevalence")
+    declared = {b if isinstance(b, str) else "|".join(b) for b in spec["by"]}
+    assert {"women", "age_band"} <= declared
+    assert set(harass["group_var"]) == {OVERALL} | declared
     assert out["df"].eq(6 * 5 - 6).all()
     pd.testing.assert_frame_equal(out, run_estimates(df, entry, dataset="officer_survey"))
 
@@ -144,6 +150,10 @@ def test_run_models_on_officer_like_data():
     terms, _ = models["trafficking_cases_poisson"]
     border = terms.set_index("term").loc["border_posting"]
     assert border["ci_low"] < 0.6 < border["ci_high"]
+    terms, _ = models["attitude_women_frontline_ordinal"]
+    women = terms.set_index("term").loc["women"]
+    assert women["ci_low"] < 0.5 < women["ci_high"] and women["odds_ratio"] > 1
+    assert list(terms["term"])[-4:] == ["1|2", "2|3", "3|4", "4|5"]
 
 
 def test_missing_plan_column_is_named():

@@ -65,3 +65,24 @@ rule analyse_training:
         seed=config["seed"],
     script:
         "../scripts/analyse_training.py"
+
+
+rule compare_waves:
+    input:
+        estimates=trend_estimates,
+    output:
+        parquet=f"{RESULTS}/tables/{{dataset}}/trends.parquet",
+        csv=report(
+            f"{RESULTS}/tables/{{dataset}}/trends.csv",
+            category="Estimates",
+            subcategory="{dataset} trends",
+        ),
+        record=f"{JOBS}/compare_waves/{{dataset}}.json",
+    log:
+        f"{LOGS}/compare_waves/{{dataset}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        waves=trend_waves,
+    script:
+        "../scripts/compare_waves.py"
