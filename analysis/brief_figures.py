@@ -6,17 +6,28 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
-from analysis.disclosure import protect_estimates
 from analysis.figures import bar_with_ci, heatmap, save_figure
-from analysis.regional_brief import estimates_with_cells
+from analysis.findings import protect_for_brief
 
 MARGIN = "Total"
+# Width x height (inches) of each brief figure: wide and low, so a 2-4 page brief has room.
+SIZES = {
+    "women_by_country": (7.2, 3.2),
+    "training_gain": (7.2, 2.2),
+    "code_cooccurrence": (8.4, 4.6),
+}
+
+
+def fit(fig: Figure, name: str) -> None:
+    """Give a figure its brief size (constrained layout re-flows the labels)."""
+    fig.set_size_inches(*SIZES[name])
 
 
 def women_by_country(estimates: pd.DataFrame, base: Path, threshold: int) -> dict[str, Path]:
     """Share of women by country, with 95% CIs; small cells are shown as suppressed."""
-    table = protect_estimates(estimates_with_cells(estimates), threshold=threshold, n_col="cell_n")
+    table = protect_for_brief(estimates, threshold)
     rows = table[
         (table["estimate_id"] == "women_share")
         & (table["group_var"] == "country_label")
@@ -28,6 +39,7 @@ def women_by_country(estimates: pd.DataFrame, base: Path, threshold: int) -> dic
         for r in rows.itertuples()
     )
     alt = f"Bar chart of the share of women among officers surveyed, by country: {shown}."
+    fit(fig, "women_by_country")
     paths = save_figure(fig, base, alt)
     plt.close(fig)
     return paths
@@ -48,6 +60,7 @@ def training_gain(prepost: pd.DataFrame, base: Path) -> dict[str, Path]:
     )
     shown = ", ".join(f"{r.label} +{r.estimate:.1f}" for r in rows.itertuples())
     alt = f"Bar chart of the mean knowledge-test gain after the pilot training, by module: {shown}."
+    fit(fig, "training_gain")
     paths = save_figure(fig, base, alt)
     plt.close(fig)
     return paths
@@ -60,6 +73,7 @@ def theme_cooccurrence(protected: pd.DataFrame, base: Path) -> dict[str, Path]:
     matrix.index = [str(i).capitalize() for i in matrix.index]
     matrix.columns = [str(c).capitalize() for c in matrix.columns]
     fig = heatmap(matrix, colorbar_label="Interviews")
+    fit(fig, "code_cooccurrence")
     strongest = (
         matrix.astype("Float64")
         .where(

@@ -22,10 +22,12 @@ SUPPRESSED = "suppressed"
 DASH = "–"
 
 
-def percent(value: float | None) -> str:
-    """0.1423 -> '14%'; missing -> 'suppressed'."""
+def percent(value: float | None, digits: int = 0) -> str:
+    """0.1423 -> '14%' ('14.2%' with digits=1); missing -> 'suppressed'."""
     if value is None or pd.isna(value):
         return SUPPRESSED
+    if digits:
+        return f"{100 * float(value):.{digits}f}%"
     return f"{round(100 * float(value)):d}%"
 
 
@@ -44,6 +46,14 @@ def number(value: float | None, digits: int = 1) -> str:
     return text.replace("-", "−") if not text.startswith("-0.0") else text.lstrip("-")
 
 
+def signed(value: float | None, digits: int = 1) -> str:
+    """A number with its sign: +3.9, −0.4."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    text = number(value, digits)
+    return text if text.startswith("−") or float(text) == 0 else f"+{text}"
+
+
 def number_range(low: float | None, high: float | None, digits: int = 2) -> str:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return SUPPRESSED
@@ -56,7 +66,61 @@ def points(value: float | None, digits: int = 0) -> str:
         return SUPPRESSED
     pts = round(100 * float(value), digits)
     sign = "+" if pts > 0 else ("−" if pts < 0 else "±")
-    return f"{sign}{abs(pts):.{digits}f} points"
+    unit = "point" if abs(pts) == 1 and digits == 0 else "points"
+    return f"{sign}{abs(pts):.{digits}f} {unit}"
+
+
+def change(now: pd.Series, then: pd.Series) -> tuple[float | None, bool | None]:
+    """Difference of two independent survey estimates (rows with estimate, se) and whether its
+    95% interval (normal, SEs combined) excludes zero; (None, None) when either is withheld."""
+    values = [now.get("estimate"), then.get("estimate"), now.get("se"), then.get("se")]
+    if any(v is None or pd.isna(v) for v in values):
+        return None, None
+    diff = float(now["estimate"]) - float(then["estimate"])
+    half = 1.96 * math.hypot(float(now["se"]), float(then["se"]))
+    return diff, abs(diff) > half
+
+
+def change_text(diff: float | None, significant: bool | None) -> str:
+    """'+19.4 points' or '−0.8 points, within sampling error'."""
+    if diff is None:
+        return SUPPRESSED
+    text = points(diff, 1)
+    return text if significant else f"{text}, within sampling error"
+
+
+def count(value: float | None, threshold: int) -> str:
+    """A count of people as printed: '37', or 'fewer than 5' when under the threshold."""
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    n = int(value)
+    if 0 < n < threshold:
+        return f"fewer than {threshold}"
+    return f"{n:,}"
+
+
+def with_cell_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add `disclosure_n`, the unweighted count an estimate's publication rests on.
+
+    For a proportion it is the smaller of the group's officers (`n`) and those in the level
+    (`n_level`), so neither a small group nor a rare answer is published; for a mean or total
+    it is `n`.
+    """
+    n = frame["n"].astype("Float64")
+    level = frame["n_level"].astype("Float64") if "n_level" in frame else n
+    smaller = level.where(level < n, n).fillna(n)
+    return frame.assign(disclosure_n=smaller.astype("Int64"))
+
+
+def protect_for_brief(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The one disclosure-control pass an estimates table gets before a brief (text, table or
+    figure) uses it: values resting on fewer than `threshold` officers become missing."""
+    return protect_estimates(with_cell_counts(frame), threshold=threshold, n_col="disclosure_n")
+
+
+def is_withheld(text: Any) -> bool:
+    """True for a printed value that disclosure control withheld ('suppressed', 'fewer than 5')."""
+    return isinstance(text, str) and (text == SUPPRESSED or text.startswith("fewer than "))
 
 
 def plain(value: Any) -> Any:
@@ -84,6 +148,7 @@ class FindingsBook:
     brief: str
     wave: str
     threshold: int
+    interview_threshold: int = 5
     findings: dict[str, dict] = field(default_factory=dict)
     tables: dict[str, dict] = field(default_factory=dict)
     figures: dict[str, dict] = field(default_factory=dict)
@@ -91,18 +156,20 @@ class FindingsBook:
 
     def protect(self, frame: pd.DataFrame, threshold: int | None = None) -> pd.DataFrame:
         """The one disclosure-control pass every estimate table gets before a brief uses it."""
-        return protect_estimates(frame, threshold=threshold or self.threshold)
+        return protect_for_brief(frame, threshold or self.threshold)
 
     def add(self, key: str, value: Any, text: str, source: Mapping[str, Any]) -> str:
         if key in self.findings:
             raise ValueError(f"finding '{key}' defined twice for brief {self.brief}")
         self.findings[key] = {"value": plain(value), "text": text, "source": dict(source)}
-        if text == SUPPRESSED:
+        if is_withheld(text):
             self.suppressed_cells += 1
         return text
 
     def add_text(self, key: str, text: str, sources: list[Mapping[str, Any]]) -> str:
         """A sentence assembled from other findings (e.g. a change between waves)."""
+        if key in self.findings:
+            raise ValueError(f"finding '{key}' defined twice for brief {self.brief}")
         self.findings[key] = {"value": None, "text": text, "source": {"derived_from": sources}}
         return text
 
@@ -114,8 +181,12 @@ class FindingsBook:
         rows: list[list[str]],
         note: str = "",
         source: str = "",
+        widths: list[int] | None = None,
+        align: str | None = None,
     ) -> None:
-        self.suppressed_cells += sum(cell == SUPPRESSED for row in rows for cell in row)
+        """A ready table; `widths` (relative column widths) and `align` ('l'/'r' per column)
+        are layout hints for the renderer."""
+        self.suppressed_cells += sum(is_withheld(cell) for row in rows for cell in row)
         self.tables[name] = {
             "caption": caption,
             "columns": columns,
@@ -123,6 +194,10 @@ class FindingsBook:
             "note": note,
             "source": source,
         }
+        if widths is not None:
+            self.tables[name]["widths"] = list(widths)
+        if align is not None:
+            self.tables[name]["align"] = align
 
     def add_figure(self, name: str, paths: Mapping[str, str], alt: str, caption: str) -> None:
         self.figures[name] = {
@@ -132,6 +207,19 @@ class FindingsBook:
             "caption": caption,
         }
 
+    def suppressed_note(self) -> str:
+        """The methods box's sentence on disclosure control, with this brief's count."""
+        rule = (
+            f"estimates resting on fewer than {self.threshold} officers are shown as "
+            f"“{SUPPRESSED}”, and counts of fewer than {self.interview_threshold} interviewees "
+            f"as “fewer than {self.interview_threshold}”"
+        )
+        n = self.suppressed_cells
+        if n == 0:
+            return f"No figure in this brief needed to be withheld ({rule})."
+        figures = "figure was" if n == 1 else "figures were"
+        return f"To protect respondents, {n} {figures} withheld in this brief: {rule}."
+
     def to_dict(self, title: str, source_date_epoch: int, provenance: Mapping) -> dict:
         return {
             "brief": self.brief,
@@ -139,6 +227,7 @@ class FindingsBook:
             "title": title,
             "source_date_epoch": int(source_date_epoch),
             "suppressed_cells": self.suppressed_cells,
+            "suppressed_note": self.suppressed_note(),
             "provenance": dict(provenance),
             "findings": dict(sorted(self.findings.items())),
             "tables": self.tables,

@@ -65,15 +65,50 @@ def _pct(x: float | None) -> str:
     return "suppressed" if x is None else f"{round(x * 100)}%"
 
 
+RESERVED = {"title", "brief", "wave", "date", "run_id", "git_commit", "manifest_hash"}
+RESERVED |= {"render_engine", "suppressed_cells", "suppressed_note"}
+
+
+def qmd_keys(qmd: Path) -> set[str]:
+    """Finding keys a brief source prints through {{< var >}}."""
+    keys = set(re.findall(r"\{\{<\s*var\s+([\w.-]+)\s*>\}\}", qmd.read_text(encoding="utf-8")))
+    return keys - RESERVED
+
+
+def qmd_figures(qmd: Path) -> set[str]:
+    return set(re.findall(r"_figures/([\w-]+)\.md", qmd.read_text(encoding="utf-8")))
+
+
+def qmd_tables(qmd: Path) -> set[str]:
+    names = set(re.findall(r"_tables/([\w-]+)\.md", qmd.read_text(encoding="utf-8")))
+    return {name for name in names if not name.startswith("provenance_")}
+
+
+def placeholder(key: str) -> str:
+    """Distinct text for a finding the fixture does not set by hand."""
+    return "v" + hashlib.sha256(key.encode()).hexdigest()[:6]
+
+
 def make_fixture(root: Path) -> Path:
-    """A findings file with one real (house-style) figure and tables; returns its path."""
+    """A findings file with real (house-style) figures and tables; returns its path.
+
+    Hand-set texts for the main findings; every other key the .qmd sources print gets a
+    distinct placeholder, and every figure they include is drawn, so the sources can grow
+    without this fixture going stale."""
     fig_dir = root / "results" / "figures" / "2025"
     table = pd.DataFrame(
         COUNTRIES, columns=["group_value", "estimate", "ci_lower", "ci_upper", "suppressed"]
     )
-    fig = bar_with_ci(table, xlabel="Women among officers (weighted %, 95% CI)")
     alt = "Horizontal bar chart of the share of women among officers by country."
-    save_figure(fig, fig_dir / "women_by_country", alt)
+    names = qmd_figures(REGIONAL) | qmd_figures(COUNTRY) | {"women_by_country"}
+    for name in sorted(names):
+        fig = bar_with_ci(table, xlabel="Women among officers (weighted %, 95% CI)")
+        save_figure(fig, fig_dir / name, alt)
+    texts = {key: placeholder(key) for key in qmd_keys(REGIONAL) | qmd_keys(COUNTRY)}
+    # Place names in the region's scripts, printed through findings the regional brief shows.
+    spare = sorted(qmd_keys(REGIONAL) - set(TEXTS))
+    texts.update(zip(spare, PLACES.values(), strict=False))
+    texts.update(TEXTS)
     findings = {
         "brief": "regional",
         "wave": "2025",
@@ -93,7 +128,7 @@ def make_fixture(root: Path) -> Path:
         },
         "findings": {
             k: {"value": 0.0, "text": v, "source": {"table": "t.csv", "column": "estimate"}}
-            for k, v in TEXTS.items()
+            for k, v in sorted(texts.items())
         },
         "tables": {
             "women_by_country": {
@@ -129,14 +164,20 @@ def make_fixture(root: Path) -> Path:
             },
         },
         "figures": {
-            "women_by_country": {
-                "path": "results/figures/2025/women_by_country.svg",
-                "png": "results/figures/2025/women_by_country.png",
+            name: {
+                "path": f"results/figures/2025/{name}.svg",
+                "png": f"results/figures/2025/{name}.png",
                 "alt": alt,
                 "caption": "Women as a share of officers, by country, 2025",
             }
+            for name in sorted(names)
         },
     }
+    for name in sorted(qmd_tables(REGIONAL) | qmd_tables(COUNTRY)):
+        findings["tables"].setdefault(
+            name,
+            {"caption": f"Table {name}", "columns": ["Group", "Value"], "rows": [["All", "1%"]]},
+        )
     path = root / "results" / "findings" / "2025" / "regional.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(findings, allow_unicode=True, sort_keys=True), encoding="utf-8")

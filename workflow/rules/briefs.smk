@@ -13,6 +13,8 @@ rule describe_inputs:
         record=f"{JOBS}/describe_inputs/{{wave}}.json",
     log:
         f"{LOGS}/describe_inputs/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
     script:
         "../scripts/describe_inputs.py"
 
@@ -23,19 +25,60 @@ rule draw_figures:
     output:
         **figure_outputs(),
         record=f"{JOBS}/draw_figures/{{wave}}.json",
-    params:
-        threshold=config["disclosure"]["threshold_officers"],
     log:
         f"{LOGS}/draw_figures/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        threshold=config["disclosure"]["threshold_officers"],
     script:
         "../scripts/draw_figures.py"
+
+
+checkpoint plan_briefs:
+    input:
+        clean=brief_clean_table,
+    output:
+        plan=f"{RESULTS}/findings/{{wave}}/briefs.json",
+        record=f"{JOBS}/plan_briefs/{{wave}}.json",
+    log:
+        f"{LOGS}/plan_briefs/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        min_respondents=config["briefs"]["min_respondents_country"],
+    script:
+        "../scripts/plan_briefs.py"
+
+
+rule write_brief_note:
+    input:
+        plan=f"{RESULTS}/findings/{{wave}}/briefs.json",
+        template="reports/text/country-note.md",
+    output:
+        note=report(
+            f"{RESULTS}/briefs/{{wave}}/{{brief}}.note.md",
+            category="Briefs",
+            subcategory="{wave}",
+        ),
+        record=f"{JOBS}/write_brief_note/{{wave}}/{{brief}}.json",
+    log:
+        f"{LOGS}/write_brief_note/{{wave}}/{{brief}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        threshold=config["disclosure"]["threshold_officers"],
+    script:
+        "../scripts/write_brief_note.py"
 
 
 rule build_findings:
     input:
         unpack(brief_tables),
         unpack(figure_inputs),
+        unpack(brief_plan_input),
         inputs=rules.describe_inputs.output.inputs,
+        quote_choice="reports/text/quotes.yaml",
     output:
         findings=report(
             f"{RESULTS}/findings/{{wave}}/{{brief}}.yaml",
@@ -43,11 +86,13 @@ rule build_findings:
             subcategory="{wave}",
         ),
         record=f"{JOBS}/build_findings/{{wave}}/{{brief}}.json",
+    log:
+        f"{LOGS}/build_findings/{{wave}}/{{brief}}.log",
+    conda:
+        "../envs/wps.yaml"
     params:
         thresholds=config["disclosure"],
         previous_wave=previous_wave_of,
-    log:
-        f"{LOGS}/build_findings/{{wave}}/{{brief}}.log",
     script:
         "../scripts/build_findings.py"
 
@@ -60,9 +105,11 @@ rule render_brief:
     output:
         **brief_outputs(),
         record=f"{JOBS}/render_brief/{{wave}}/{{brief}}.json",
-    params:
-        engine=config["render"]["engine"],
     log:
         f"{LOGS}/render_brief/{{wave}}/{{brief}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        engine=config["render"]["engine"],
     script:
         "../scripts/render_brief.py"

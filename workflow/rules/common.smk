@@ -22,7 +22,9 @@ def waves(dataset: str) -> list[str]:
 
 
 def datasets_of_kind(kind: str) -> list[str]:
-    return sorted(name for name, spec in config["datasets"].items() if spec["kind"] == kind)
+    return sorted(
+        name for name, spec in config["datasets"].items() if spec["kind"] == kind
+    )
 
 
 def raw_wave_file(wildcards) -> str:
@@ -80,7 +82,9 @@ def estimates_spec(wildcards) -> dict:
 
 def all_clean_tables() -> list[str]:
     return [
-        clean_table(dataset, wave) for dataset in config["datasets"] for wave in waves(dataset)
+        clean_table(dataset, wave)
+        for dataset in config["datasets"]
+        for wave in waves(dataset)
     ]
 
 
@@ -139,13 +143,21 @@ def wildcards_for(dataset: str, wave: str):
 def brief_tables(wildcards) -> dict[str, str]:
     """Every table a wave's figures and findings read, by name."""
     survey = config["brief_dataset"]
-    tables = {"estimates": f"{RESULTS}/tables/{survey}/{wildcards.wave}/estimates.parquet"}
+    tables = {
+        "estimates": f"{RESULTS}/tables/{survey}/{wildcards.wave}/estimates.parquet"
+    }
     previous = previous_wave(wildcards.wave)
     if previous is not None:
-        tables["estimates_previous"] = f"{RESULTS}/tables/{survey}/{previous}/estimates.parquet"
+        tables["estimates_previous"] = (
+            f"{RESULTS}/tables/{survey}/{previous}/estimates.parquet"
+        )
     for model in sorted(PLAN_MODELS.get(survey, {})):
-        tables[f"model_{model}"] = f"{RESULTS}/models/{survey}/{wildcards.wave}/{model}.parquet"
-        tables[f"card_{model}"] = f"{RESULTS}/models/{survey}/{wildcards.wave}/{model}.card.json"
+        tables[f"model_{model}"] = (
+            f"{RESULTS}/models/{survey}/{wildcards.wave}/{model}.parquet"
+        )
+        tables[f"card_{model}"] = (
+            f"{RESULTS}/models/{survey}/{wildcards.wave}/{model}.card.json"
+        )
     for dataset, wave in latest_of("training").items():
         tables["prepost"] = f"{RESULTS}/tables/{dataset}/{wave}/prepost.parquet"
         tables["attrition"] = f"{RESULTS}/tables/{dataset}/{wave}/attrition.csv"
@@ -154,7 +166,42 @@ def brief_tables(wildcards) -> dict[str, str]:
         for name in INTERVIEW_TABLES:
             tables[f"interviews_{name}"] = f"{base}/{name}.csv"
         tables["quotes"] = f"{base}/quotes.csv"
+        tables["interviews_codebook"] = (
+            f"{RESULTS}/clean/{dataset}/{wave}.codebook.json"
+        )
     return tables
+
+
+def briefs_plan(wave: str) -> str:
+    """The checkpoint file listing which countries of a wave get a brief and which a note."""
+    return f"{RESULTS}/findings/{wave}/briefs.json"
+
+
+def brief_plan_input(wildcards) -> dict[str, str]:
+    """A country brief's findings need the wave's brief plan (country name of the slug)."""
+    if wildcards.brief == "regional":
+        return {}
+    return {"plan": briefs_plan(wildcards.wave)}
+
+
+def country_targets(wildcards) -> list[str]:
+    """Country briefs and notes of every wave, read from the plan_briefs checkpoint."""
+    import json
+
+    targets = []
+    if not config["briefs"].get("countries", True):
+        return targets
+    for wave in brief_waves():
+        plan_file = checkpoints.plan_briefs.get(wave=wave).output.plan
+        plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+        for entry in plan["briefs"]:
+            targets += [
+                f"{RESULTS}/briefs/{wave}/{entry['slug']}.{fmt}"
+                for fmt in BRIEF_FORMATS
+            ]
+        for entry in plan["notes"]:
+            targets.append(f"{RESULTS}/briefs/{wave}/{entry['slug']}.note.md")
+    return sorted(targets)
 
 
 def figure_outputs() -> dict[str, str]:
@@ -167,7 +214,8 @@ def figure_outputs() -> dict[str, str]:
 
 def figure_inputs(wildcards) -> dict[str, str]:
     return {
-        f"figure_{key}": path.format(wave=wildcards.wave) for key, path in figure_outputs().items()
+        f"figure_{key}": path.format(wave=wildcards.wave)
+        for key, path in figure_outputs().items()
     }
 
 
@@ -177,7 +225,11 @@ def figure_inputs_list(wildcards) -> list[str]:
 
 def brief_sources(wildcards) -> dict[str, str]:
     """The Quarto project's files: a change to the words or the style re-renders the brief."""
-    qmd = "reports/regional.qmd" if wildcards.brief == "regional" else "reports/country.qmd"
+    qmd = (
+        "reports/regional.qmd"
+        if wildcards.brief == "regional"
+        else "reports/country.qmd"
+    )
     files = sorted(
         str(p)
         for folder in ("reports", "analysis/style")
@@ -191,9 +243,23 @@ def brief_outputs() -> dict[str, str]:
     return {fmt: f"{RESULTS}/briefs/{{wave}}/{{brief}}.{fmt}" for fmt in BRIEF_FORMATS}
 
 
-def final_outputs() -> list[str]:
-    """Everything `rule all` asks for: briefs of every wave, and every per-wave table."""
-    targets = []
+def final_outputs():
+    """Everything the default target asks for, as an input function (`input: final_outputs()`).
+
+    Briefs of every wave, every per-wave table, and the country briefs and notes, which are
+    known only once the plan_briefs checkpoint has read each cleaned wave.
+    """
+    return all_targets
+
+
+def all_targets(wildcards) -> list[str]:
+    """The targets of final_outputs(), evaluated when the DAG is built."""
+    return fixed_targets() + country_targets(wildcards)
+
+
+def fixed_targets() -> list[str]:
+    """Targets known before the workflow starts: regional briefs and per-wave tables."""
+    targets: list[str] = []
     for wave in brief_waves():
         targets += [f"{RESULTS}/briefs/{wave}/regional.{fmt}" for fmt in BRIEF_FORMATS]
     for dataset, spec in sorted(config["datasets"].items()):
@@ -209,4 +275,30 @@ def final_outputs() -> list[str]:
                 targets.append(f"{RESULTS}/tables/{dataset}/{wave}/prepost.parquet")
             elif spec["kind"] == "interviews":
                 targets.append(f"{RESULTS}/interviews/{dataset}/{wave}/frequencies.csv")
+    targets += trend_targets()
     return targets
+
+
+# ---- trends ---------------------------------------------------------------------------------
+
+
+def trend_waves(wildcards) -> list[str]:
+    """Waves of a survey dataset in the order trends compare them (sorted by name)."""
+    return sorted(waves(wildcards.dataset))
+
+
+def trend_estimates(wildcards) -> list[str]:
+    """The estimates table of every wave of a survey dataset, in the order of trend_waves."""
+    return [
+        f"{RESULTS}/tables/{wildcards.dataset}/{wave}/estimates.parquet"
+        for wave in trend_waves(wildcards)
+    ]
+
+
+def trend_targets() -> list[str]:
+    """Trends tables of every survey dataset with estimates in the plan (for `rule all`)."""
+    return [
+        f"{RESULTS}/tables/{dataset}/trends.parquet"
+        for dataset in datasets_of_kind("survey")
+        if PLAN.get(dataset, {}).get("estimates") and waves(dataset)
+    ]

@@ -3,6 +3,9 @@
 import json
 from pathlib import Path
 
+import yaml
+
+from analysis import country_brief
 from analysis.findings import to_yaml
 from analysis.provenance import job
 from analysis.regional_brief import TITLE, BriefTables, RegionalFindings
@@ -10,18 +13,36 @@ from analysis.tables import write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
+NOT_TABLES = ("figure_", "inputs", "plan", "quote_choice")
+
 with job(sm):
+    brief, wave = sm.wildcards.brief, sm.wildcards.wave
     inputs = json.loads(Path(sm.input.inputs).read_text(encoding="utf-8"))
     paths = {name: str(path) for name, path in sm.input.items()}
-    tables = BriefTables({k: v for k, v in paths.items() if not k.startswith("figure_")})
-    builder = RegionalFindings(
-        tables,
-        wave=sm.wildcards.wave,
-        threshold=sm.params.thresholds["threshold_officers"],
-        interview_threshold=sm.params.thresholds["threshold_interviews"],
-    )
-    previous = sm.params.previous_wave
-    book = builder.build(previous_wave=previous, figure_paths=paths)
+    tables = BriefTables({k: v for k, v in paths.items() if not k.startswith(NOT_TABLES)})
+    thresholds = sm.params.thresholds
+    if brief == "regional":
+        choice = yaml.safe_load(Path(sm.input.quote_choice).read_text(encoding="utf-8")) or {}
+        builder = RegionalFindings(
+            tables,
+            wave=wave,
+            threshold=thresholds["threshold_officers"],
+            interview_threshold=thresholds["threshold_interviews"],
+            quote_id=choice.get(brief),
+        )
+        title = TITLE.format(wave=wave)
+    else:
+        plan = json.loads(Path(sm.input.plan).read_text(encoding="utf-8"))
+        entry = country_brief.plan_entry(plan, brief)
+        builder = country_brief.CountryFindings(
+            tables,
+            country=entry["country"],
+            slug=brief,
+            wave=wave,
+            threshold=thresholds["threshold_officers"],
+        )
+        title = country_brief.TITLE.format(country=entry["country"], wave=wave)
+    book = builder.build(previous_wave=sm.params.previous_wave, figure_paths=paths)
     provenance = {
         "run_id": inputs["run_id"],
         "manifest_hash": inputs["inputs_sha256"],
@@ -29,7 +50,5 @@ with job(sm):
         "data_files": [f for f in inputs["files"] if f["role"].startswith(("raw_", "codebook_"))],
         "software": inputs["software"],
     }
-    findings = book.to_dict(
-        TITLE.format(wave=sm.wildcards.wave), inputs["source_date_epoch"], provenance
-    )
+    findings = book.to_dict(title, inputs["source_date_epoch"], provenance)
     write_text(to_yaml(findings), Path(sm.output.findings))
