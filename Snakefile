@@ -25,6 +25,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/estimate.smk"
 include: "workflow/rules/interviews.smk"
+include: "workflow/rules/context.smk"
 include: "workflow/rules/briefs.smk"
 include: "workflow/rules/provenance.smk"
 

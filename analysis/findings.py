@@ -152,6 +152,7 @@ class FindingsBook:
     findings: dict[str, dict] = field(default_factory=dict)
     tables: dict[str, dict] = field(default_factory=dict)
     figures: dict[str, dict] = field(default_factory=dict)
+    sections: dict[str, dict] = field(default_factory=dict)
     suppressed_cells: int = 0
 
     def protect(self, frame: pd.DataFrame, threshold: int | None = None) -> pd.DataFrame:
@@ -165,6 +166,14 @@ class FindingsBook:
         if is_withheld(text):
             self.suppressed_cells += 1
         return text
+
+    def add_section(self, name: str, markdown: str, sources: list[Mapping[str, Any]]) -> str:
+        """A block of authored words with findings filled in (empty when it does not apply);
+        the brief includes it as `_sections/<name>.md`."""
+        if name in self.sections:
+            raise ValueError(f"section '{name}' defined twice for brief {self.brief}")
+        self.sections[name] = {"markdown": markdown, "source": {"derived_from": sources}}
+        return markdown
 
     def add_text(self, key: str, text: str, sources: list[Mapping[str, Any]]) -> str:
         """A sentence assembled from other findings (e.g. a change between waves)."""
@@ -232,6 +241,7 @@ class FindingsBook:
             "findings": dict(sorted(self.findings.items())),
             "tables": self.tables,
             "figures": self.figures,
+            "sections": self.sections,
         }
 
 

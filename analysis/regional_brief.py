@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.context_brief import ContextFindings
 from analysis.design import OVERALL
 from analysis.errors import WpsInputError
 from analysis.findings import (
@@ -32,6 +33,7 @@ from analysis.findings import (
     percent_range,
     signed,
 )
+from analysis.reliability import ALL_CODES, RELIABLE, TENTATIVE
 
 TITLE = "Women in law enforcement and the gendered dynamics of trafficking: ASEAN, {wave}"
 ALL = "All"
@@ -427,6 +429,7 @@ class RegionalFindings:
             )
         self.push_factors(freq, path)
         self.strongest_pair()
+        self.reliability()
         if self.quote_id is not None:
             self.quote(self.quote_id)
 
@@ -455,6 +458,80 @@ class RegionalFindings:
             if field.get("name") == "code":
                 return {c["value"]: c.get("label", c["value"]) for c in field.get("categories", [])}
         return {}
+
+    def reliability(self) -> None:
+        """The methods box's sentence on inter-coder reliability: overall alpha with its CI, how
+        many codes were double-coded, and the codes below the thresholds, by their labels."""
+        if not self.tables.has("interviews_reliability"):
+            return
+        path = self.tables.paths["interviews_reliability"]
+        table = self.tables.frame("interviews_reliability")
+        overall, src = one_row(table, path, {"code": ALL_CODES})
+        codes = table[table["code"].astype(str) != ALL_CODES]
+        labels = self.code_labels()
+        self.book.add(
+            "reliability_alpha",
+            overall["alpha"],
+            number(overall["alpha"], 2),
+            {**src, "column": "alpha"},
+        )
+        self.book.add(
+            "reliability_alpha_ci",
+            None,
+            number_range(overall["alpha_low"], overall["alpha_high"], 2),
+            {**src, "column": "alpha_low, alpha_high"},
+        )
+        self.book.add(
+            "reliability_interviews",
+            overall["interviews"],
+            f"{int(overall['interviews']):,}",
+            {**src, "column": "interviews"},
+        )
+        self.book.add(
+            "reliability_codes",
+            len(codes),
+            f"{len(codes):,}",
+            {"table": path, "column": "code"},
+        )
+        flagged: dict[str, list[str]] = {}
+        for flag in ("unreliable", "tentative"):
+            rows = codes[codes["flag"] == flag]
+            words = [labels.get(c, str(c)) for c in rows["code"].astype(str)]
+            flagged[flag] = words
+            self.book.add(
+                f"reliability_{flag}",
+                list(rows["code"].astype(str)),
+                join_words(words) if words else "none",
+                {"table": path, "rows": [{"code": c} for c in rows["code"]], "column": "flag"},
+            )
+        parts = []
+        if flagged["unreliable"]:
+            parts.append(f"below {TENTATIVE} (unreliable) for {join_words(flagged['unreliable'])}")
+        if flagged["tentative"]:
+            parts.append(
+                f"between {TENTATIVE} and {RELIABLE} (tentative) for "
+                f"{join_words(flagged['tentative'])}"
+            )
+        sentence = (
+            f"Two coders coded {self.book.findings['reliability_interviews']['text']} interviews "
+            f"independently for all {len(codes)} codes; their agreement, Krippendorff’s alpha, "
+            f"was {self.book.findings['reliability_alpha']['text']} overall (95% bootstrap "
+            f"interval {self.book.findings['reliability_alpha_ci']['text']})"
+        )
+        if parts:
+            sentence += (
+                ". Alpha was "
+                + "; ".join(parts)
+                + ": findings resting on these codes should be read with caution."
+            )
+        else:
+            sentence += f", and at least {RELIABLE} for every code."
+        self.book.add_text(
+            "reliability_note",
+            sentence,
+            [{"finding": k} for k in ("reliability_alpha", "reliability_alpha_ci")]
+            + [{"finding": f"reliability_{f}"} for f in ("unreliable", "tentative")],
+        )
 
     def push_factors(self, freq: pd.DataFrame, path: str) -> None:
         """The two push factors most often raised, in all interviews."""
@@ -566,5 +643,8 @@ class RegionalFindings:
             self.change_since(previous_wave)
         else:
             self.first_wave()
+        if "reliability_note" not in self.book.findings:
+            self.book.add_text("reliability_note", "", [])
+        ContextFindings(self.book, self.tables.paths).build()
         self.figures(figure_paths)
         return self.book

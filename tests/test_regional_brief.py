@@ -58,6 +58,27 @@ def estimates(shift: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def reliability_table() -> pd.DataFrame:
+    """Per-code alphas as analyse_interviews writes them: two unreliable, one tentative."""
+    rows = [
+        ("push_poverty_debt", 0.92, 0.7, 1.0, "reliable"),
+        ("push_family_pressure", 0.75, 0.4, 1.0, "tentative"),
+        ("ctrl_debt_bondage", 0.13, -0.38, 0.58, "unreliable"),
+        ("stig_self_blame", 0.01, -0.38, 0.46, "unreliable"),
+        ("(all codes)", 0.7837, 0.7221, 0.843, "tentative"),
+    ]
+    return pd.DataFrame(
+        {
+            "code": [r[0] for r in rows],
+            "interviews": 15,
+            "alpha": [r[1] for r in rows],
+            "alpha_low": [r[2] for r in rows],
+            "alpha_high": [r[3] for r in rows],
+            "flag": [r[4] for r in rows],
+        }
+    )
+
+
 def write_tables(root: Path, *, previous: bool = True) -> dict[str, str]:
     paths: dict[str, str] = {}
 
@@ -215,10 +236,13 @@ def write_tables(root: Path, *, previous: bool = True) -> dict[str, str]:
         ),
         "quotes.csv",
     )
+    put("interviews_reliability", reliability_table(), "reliability.csv")
     codebook = root / "interviews.codebook.json"
     categories = [
         {"value": "push_poverty_debt", "label": "Poverty or debt"},
         {"value": "push_family_pressure", "label": "Family pressure"},
+        {"value": "ctrl_debt_bondage", "label": "Debt bondage"},
+        {"value": "stig_self_blame", "label": "Self-blame"},
     ]
     codebook.write_text(json.dumps({"fields": [{"name": "code", "categories": categories}]}))
     paths["interviews_codebook"] = str(codebook)
@@ -305,6 +329,29 @@ def test_interview_findings(tmp_path: Path) -> None:
     assert texts["theme_pair_n"] == "29"
     assert texts["quote_id"] == "Q-0030"
     assert texts["quote_speaker"] == "survivor, Thailand"
+
+
+def test_reliability_note_flags_codes_below_the_thresholds(tmp_path: Path) -> None:
+    findings = build(tmp_path).findings
+    note = findings["reliability_note"]["text"]
+    assert "15 interviews" in note and "all 4 codes" in note
+    assert "0.78 overall (95% bootstrap interval 0.72–0.84)" in note
+    assert "below 0.667 (unreliable) for Debt bondage and Self-blame" in note
+    assert "between 0.667 and 0.8 (tentative) for Family pressure" in note
+    assert "read with caution" in note
+    assert "Poverty or debt" not in note
+    assert findings["reliability_unreliable"]["value"] == ["ctrl_debt_bondage", "stig_self_blame"]
+
+
+def test_reliability_note_when_every_code_is_reliable(tmp_path: Path) -> None:
+    paths = write_tables(tmp_path)
+    table = reliability_table().assign(alpha=0.9, alpha_low=0.85, alpha_high=0.95, flag="reliable")
+    table.to_csv(paths["interviews_reliability"], index=False)
+    book = RegionalFindings(
+        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5
+    ).build(previous_wave=None, figure_paths=figure_paths(tmp_path))
+    note = book.findings["reliability_note"]["text"]
+    assert note.endswith("at least 0.8 for every code.") and "caution" not in note
 
 
 def test_quote_not_in_the_bank_is_a_clear_error(tmp_path: Path) -> None:

@@ -84,6 +84,10 @@ def qmd_tables(qmd: Path) -> set[str]:
     return {name for name in names if not name.startswith("provenance_")}
 
 
+def qmd_sections(qmd: Path) -> set[str]:
+    return set(re.findall(r"_sections/([\w-]+)\.md", qmd.read_text(encoding="utf-8")))
+
+
 def placeholder(key: str) -> str:
     """Distinct text for a finding the fixture does not set by hand."""
     return "v" + hashlib.sha256(key.encode()).hexdigest()[:6]
@@ -172,6 +176,10 @@ def make_fixture(root: Path) -> Path:
             }
             for name in sorted(names)
         },
+    }
+    findings["sections"] = {
+        name: {"markdown": f"## Section {name}\n\nWords of the {name} section.\n"}
+        for name in sorted(qmd_sections(REGIONAL) | qmd_sections(COUNTRY))
     }
     for name in sorted(qmd_tables(REGIONAL) | qmd_tables(COUNTRY)):
         findings["tables"].setdefault(

@@ -42,6 +42,7 @@ class BriefFindings:
     texts: dict[str, str]
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sections: dict[str, str] = field(default_factory=dict)
     suppressed_note: str | None = None
 
     @property
@@ -115,6 +116,10 @@ def load_findings(path: Path) -> BriefFindings:
     for name, fig in figures.items():
         for key in ("path", "alt", "caption"):
             _need(fig, key, str, path, f"figures.{name}.")
+    sections: dict[str, str] = {}
+    for name, section in (data.get("sections") or {}).items():
+        _need(section, "markdown", str, path, f"sections.{name}.")
+        sections[name] = section["markdown"]
     provenance = data.get("provenance") or {}
     note = data.get("suppressed_note")
     return BriefFindings(
@@ -128,6 +133,7 @@ def load_findings(path: Path) -> BriefFindings:
         texts=texts,
         tables=tables,
         figures=figures,
+        sections=sections,
         suppressed_note=str(note) if note else None,
     )
 

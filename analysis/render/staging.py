@@ -4,6 +4,7 @@ generated _variables.yml, _tables/, _figures/, figures/ and house-style files.""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ GENERATED = (
     "_variables.yml",
     "_tables",
     "_figures",
+    "_sections",
     "figures",
     "*.html",
     "*.pdf",
@@ -64,6 +66,12 @@ def _resolve(path: str, data_root: Path, findings: BriefFindings, what: str) -> 
     return p
 
 
+def _recorded(prov: Mapping[str, Any], key: str) -> str:
+    """A provenance value as text; "not recorded" when absent or null (never "None")."""
+    value = prov.get(key)
+    return "not recorded" if value is None or value == "" else str(value)
+
+
 def _variables(f: BriefFindings, engine: str) -> dict[str, Any]:
     prov = f.provenance
     variables: dict[str, Any] = dict(f.texts)
@@ -72,9 +80,9 @@ def _variables(f: BriefFindings, engine: str) -> dict[str, Any]:
         brief=f.brief,
         wave=f.wave,
         date=f.date_text,
-        run_id=str(prov.get("run_id", "not recorded")),
-        git_commit=str(prov.get("git_commit", "not recorded")),
-        manifest_hash=str(prov.get("manifest_hash", "not recorded")),
+        run_id=_recorded(prov, "run_id"),
+        git_commit=_recorded(prov, "git_commit"),
+        manifest_hash=_recorded(prov, "manifest_hash"),
         render_engine=engine_label(engine),
         suppressed_cells=str(f.suppressed_cells),
         suppressed_note=suppressed_note(f),
@@ -157,6 +165,10 @@ def stage_brief(
     for name in sorted(tables):
         md = table_markdown(name, tables[name])
         (root / "_tables" / f"{name}.md").write_text(md, encoding="utf-8")
+    (root / "_sections").mkdir()
+    for name in sorted(findings.sections):
+        text = findings.sections[name]
+        (root / "_sections" / f"{name}.md").write_text(text, encoding="utf-8")
     (root / "_variables.yml").write_text(
         yaml.safe_dump(variables, sort_keys=True, allow_unicode=True, width=1000),
         encoding="utf-8",
@@ -173,8 +185,8 @@ def stage_brief(
             "wps-kicker": f"{meta.get('wps-kicker', 'Policy brief')} · {findings.wave}",
             "wps-brief": findings.brief,
             "wps-wave": findings.wave,
-            "wps-run-id": escape_md(str(prov.get("run_id", "not recorded"))),
-            "wps-manifest-hash": escape_md(str(prov.get("manifest_hash", "not recorded"))),
+            "wps-run-id": escape_md(_recorded(prov, "run_id")),
+            "wps-manifest-hash": escape_md(_recorded(prov, "manifest_hash")),
         }
     )
     staged_qmd.write_text(join_front_matter(meta, body), encoding="utf-8")

@@ -77,6 +77,7 @@ rule build_findings:
         unpack(brief_tables),
         unpack(figure_inputs),
         unpack(brief_plan_input),
+        unpack(context_tables),
         inputs=rules.describe_inputs.output.inputs,
         quote_choice="reports/text/quotes.yaml",
     output:

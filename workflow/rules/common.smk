@@ -105,6 +105,31 @@ INTERVIEW_TABLES = (
 FIGURES = ("women_by_country", "training_gain", "code_cooccurrence")
 FIGURE_FILES = {"svg": "svg", "png": "png", "alt": "alt.txt"}
 BRIEF_FORMATS = tuple(config["render"]["formats"])
+# Official statistics for the regional brief's context section: the files the user saved and
+# configured (none by default; without them the brief omits the section).
+CONTEXT_SOURCES = {
+    key: str(path)
+    for key, path in sorted((config.get("context") or {}).items())
+    if path
+}
+CONTEXT_TABLES = ("glotip_victims", "glotip_exploitation", "female_police")
+
+
+def context_sources(wildcards) -> dict[str, str]:
+    """The configured official-statistics files, by config key (a changed file reruns)."""
+    return dict(CONTEXT_SOURCES)
+
+
+def context_outputs() -> dict[str, str]:
+    return {name: f"{RESULTS}/context/{name}.csv" for name in CONTEXT_TABLES}
+
+
+def context_tables(wildcards) -> dict[str, str]:
+    """The regional brief's context tables and section template, when a source is configured."""
+    if not CONTEXT_SOURCES or wildcards.brief != "regional":
+        return {}
+    tables = {f"context_{name}": path for name, path in context_outputs().items()}
+    return {**tables, "context_template": "reports/text/context.md"}
 
 
 def previous_wave(wave: str) -> str | None:
