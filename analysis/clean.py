@@ -20,6 +20,7 @@ from analysis.codebook import Codebook, Field
 from analysis.derive import DROP_AFTER_DERIVE, derive
 from analysis.errors import WpsInputError
 from analysis.pseudonymise import HEX_CHARS, dataset_prefix, pseudonymise
+from analysis.quotes import consented_and_deidentified, identifiers_in
 from analysis.validate import ROW_COLUMN, parse_column, per_value
 
 LABEL_SUFFIX = "_label"
@@ -205,6 +206,13 @@ def clean(
         and is_free_text(codebook.fields[n])
         and not is_pseudonymised(codebook.fields[n], codebook)
     ]
+    quotable = [n for n in free_text if codebook.fields[n].raw.get("x-consent") in frame]
+    for name in quotable:
+        frame[name] = consented_and_deidentified(
+            frame[name],
+            frame[codebook.fields[name].raw["x-consent"]],
+            identifiers_in(frame, direct),
+        )
     if free_text:
         pattern = identifier_pattern(frame[direct])
         for name in free_text:
@@ -221,6 +229,12 @@ def clean(
             continue
         columns[name] = frame[name]
         specs[name] = _kept_schema(field)
+        if name in quotable:
+            specs[name]["x-consent-applied"] = (
+                f"kept only where {field.raw['x-consent']} is yes, with names, places, ages, "
+                "phones, e-mails and employers replaced by [name], [place], ...; removed where "
+                "consent was not given or the replacement looked uncertain"
+            )
         if name in free_text:
             specs[name]["x-redacted"] = (
                 f"phone numbers and names, places or other values of this wave's direct "

@@ -256,6 +256,12 @@ def codebook_from_dict(spec: dict[str, Any], path: Path | str = "<codebook>") ->
         if name not in fields:
             raise _fail(path, f"/primaryKey/{i}", f"primary key field {name!r} is not a field")
 
+    for index, f in enumerate(fields.values()):
+        consent = f.raw.get("x-consent")
+        if consent is not None and consent not in fields:
+            raise _fail(
+                path, f"/fields/{index}/x-consent", f"consent field {consent!r} is not a field"
+            )
     for role in DESIGN_ROLES:
         holders = [i for i, f in enumerate(fields.values()) if f.role == role]
         if len(holders) > 1:

@@ -488,3 +488,40 @@ def build_quote_bank(
 def _empty_bank() -> pd.DataFrame:
     columns = ["quote_id", "respondent_type", "sex", "country", "codes", "themes", "quote"]
     return pd.DataFrame(columns=columns)
+
+
+CONSENT_YES = frozenset({"yes", "y", "true", "1"})
+
+
+def identifiers_in(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, str]:
+    """identifier -> placeholder from a table's direct-identifier columns (names, villages,
+    phones...): known columns get their kind's placeholder, others a guessed one."""
+    columns = [c for c in columns if c in frame.columns]
+    out = typed_identifiers_from(frame[columns])
+    others = {
+        " ".join(str(v).split())
+        for c in columns
+        if c not in IDENTIFIER_COLUMNS
+        for v in frame[c].dropna()
+    }
+    for value in sorted(v for v in others if v):
+        out.setdefault(value, _guess_placeholder(value))
+    return out
+
+
+def consented_and_deidentified(
+    texts: pd.Series, consent: pd.Series, identifiers: Mapping[str, str]
+) -> pd.Series:
+    """Free text as cleaning may keep it: only where consent is yes, with identifying details
+    replaced; missing where there was no consent or where redaction looks uncertain."""
+    text = texts.astype("string").str.strip()
+    agreed = consent.astype("string").str.strip().str.lower().isin(CONSENT_YES).fillna(False)
+    keep = agreed & text.notna() & (text != "")
+    redactor = Redactor(dict(identifiers))
+    vocabulary = lowercase_vocabulary(text[keep].dropna())
+    out = pd.Series(pd.NA, index=texts.index, dtype="string")
+    for original in sorted(set(text[keep])):
+        redacted = redactor(original)
+        if not redactor.uncertainty(redacted, vocabulary):
+            out[keep & (text == original)] = redacted
+    return out

@@ -491,7 +491,12 @@ class RegionalFindings:
             "reliability_codes",
             len(codes),
             f"{len(codes):,}",
-            {"table": path, "column": "code"},
+            {
+                "derived_from": [
+                    {"table": path, "row": {"code": str(c)}, "column": "code"}
+                    for c in codes["code"]
+                ]
+            },
         )
         flagged: dict[str, list[str]] = {}
         for flag in ("unreliable", "tentative"):
@@ -502,7 +507,12 @@ class RegionalFindings:
                 f"reliability_{flag}",
                 list(rows["code"].astype(str)),
                 join_words(words) if words else "none",
-                {"table": path, "rows": [{"code": c} for c in rows["code"]], "column": "flag"},
+                {
+                    "derived_from": [
+                        {"table": path, "row": {"code": str(c)}, "column": "flag"}
+                        for c in rows["code"]
+                    ]
+                },
             )
         parts = []
         if flagged["unreliable"]:

@@ -156,3 +156,21 @@ def test_python_dash_m_analysis_runs_the_cli():
     )
     assert done.returncode == 0, done.stderr
     assert all(name in done.stdout for name in ("audit", "trace", "example-data"))
+
+
+def test_output_gone_before_the_manifest_is_temporary_and_not_audited(
+    tmp_path, monkeypatch, capsys
+):
+    """temp() files (raw rows with identifiers) are deleted after use: recorded, not audited."""
+    monkeypatch.chdir(tmp_path)
+    fake_run(tmp_path)
+    Path(CLEAN).unlink()  # as Snakemake removes a temp() output once its consumers ran
+    manifest = build_manifest(JOBS, "results", "data/raw")
+    assert manifest["outputs"][CLEAN]["temporary"] is True
+    assert manifest["lineage"][BRIEF]  # the brief still traces back through it to raw files
+    write_manifest(manifest, "results/provenance/manifest.json")
+    code, out = audit(capsys)
+    assert code == 0, out
+    write(CLEAN, "brought back by hand\n")  # if it is there again, it must match its hash
+    code, out = audit(capsys)
+    assert code == 1 and f"CHANGED {CLEAN}" in out

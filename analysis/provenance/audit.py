@@ -53,6 +53,8 @@ def audit(
         )
 
     for path, entry in sorted(manifest["outputs"].items()):
+        if entry.get("temporary") and not (root / path).exists():
+            continue  # deleted after use by design; recorded for the lineage
         made_by = f" (made by job {entry['job']})"
         problems.extend(_check(root / path, path, entry["sha256"], "", made_by))
 

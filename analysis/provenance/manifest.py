@@ -95,6 +95,10 @@ def build_manifest(
             if path in outputs and outputs[path]["job"] != jid:
                 warnings.append(f"{path} is claimed by jobs {outputs[path]['job']} and {jid}")
             outputs[path] = {"sha256": out["sha256"], "size": out["size"], "job": jid}
+            if not (root / path).exists():
+                # a temp() output Snakemake deleted after use (raw rows with identifiers):
+                # its hash stays for the lineage; audit does not look for the file.
+                outputs[path]["temporary"] = True
 
     for jid, entry in sorted(jobs.items()):
         for item in entry.get("inputs") or []:

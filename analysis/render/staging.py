@@ -97,7 +97,11 @@ def _provenance_tables(f: BriefFindings, variables: dict[str, Any]) -> dict[str,
     run_rows = [
         ["Run ID", code(variables["run_id"])],
         ["Git commit", code(variables["git_commit"])],
-        ["Manifest SHA-256", code(variables["manifest_hash"])],
+        [
+            "Inputs manifest SHA-256 "
+            + escape_md(f"({f.provenance.get('manifest_path') or 'inputs manifest'})"),
+            code(variables["manifest_hash"]),
+        ],
         ["Date (from the data)", escape_md(variables["date"])],
         ["Rendered with", escape_md(variables["render_engine"])],
     ]

@@ -63,6 +63,7 @@ class FieldSpec:
     role: str | None = None  # weight | stratum | psu | fpc | id
     category_extra: dict[Any, dict[str, str]] = field(default_factory=dict)
     measure: str | None = None  # SPSS measure; derived when None
+    consent: str | None = None  # field saying whether this text may be quoted (x-consent)
 
     def schema(self) -> dict[str, Any]:
         """The field as a Frictionless Table Schema field (with the project's x- properties)."""
@@ -90,6 +91,8 @@ class FieldSpec:
         out["x-sensitive"] = self.sensitive
         if self.role:
             out["x-role"] = self.role
+        if self.consent:
+            out["x-consent"] = self.consent
         return out
 
     def value_labels(self) -> dict[Any, str]:

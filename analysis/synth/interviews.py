@@ -399,9 +399,11 @@ FIELDS: tuple[FieldSpec, ...] = (
         "string",
         "Quote (short excerpt)",
         "Translated excerpt coded with this code; may be empty. May contain identifying details "
-        "(names, villages, exact ages, phone numbers, employers): de-identify before any use.",
+        "(names, villages, exact ages, phone numbers, employers): cleaning keeps it only where "
+        "quote_consent is yes, with identifying details replaced, and drops it otherwise.",
         required=False,
         sensitive=True,
+        consent="quote_consent",
     ),
     FieldSpec(
         "quote_consent",

@@ -5,8 +5,9 @@ rule ingest_wave:
     input:
         raw=raw_wave_file,
     output:
-        table=f"{RESULTS}/ingest/{{dataset}}/{{wave}}.parquet",
-        meta=f"{RESULTS}/ingest/{{dataset}}/{{wave}}.meta.json",
+        # temporary: raw rows with direct identifiers live only until validation has run
+        table=temp(f"{RESULTS}/ingest/{{dataset}}/{{wave}}.parquet"),
+        meta=temp(f"{RESULTS}/ingest/{{dataset}}/{{wave}}.meta.json"),
         record=f"{JOBS}/ingest_wave/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/ingest_wave/{{dataset}}/{{wave}}.log",
@@ -23,8 +24,9 @@ rule validate_wave:
         codebook=codebook_file,
         raw=raw_wave_file,
     output:
-        valid=f"{RESULTS}/validated/{{dataset}}/{{wave}}.parquet",
-        valid_meta=f"{RESULTS}/validated/{{dataset}}/{{wave}}.meta.json",
+        # temporary: valid rows still carry direct identifiers until cleaning drops them
+        valid=temp(f"{RESULTS}/validated/{{dataset}}/{{wave}}.parquet"),
+        valid_meta=temp(f"{RESULTS}/validated/{{dataset}}/{{wave}}.meta.json"),
         quarantine=f"{RESULTS}/quarantine/{{dataset}}/{{wave}}.csv",
         report=f"{RESULTS}/validated/{{dataset}}/{{wave}}.report.json",
         record=f"{JOBS}/validate_wave/{{dataset}}/{{wave}}.json",

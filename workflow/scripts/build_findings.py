@@ -7,6 +7,7 @@ import yaml
 
 from analysis import country_brief
 from analysis.findings import to_yaml
+from analysis.hashing import sha256_file
 from analysis.provenance import job
 from analysis.regional_brief import TITLE, BriefTables, RegionalFindings
 from analysis.tables import write_text
@@ -45,7 +46,9 @@ with job(sm):
     book = builder.build(previous_wave=sm.params.previous_wave, figure_paths=paths)
     provenance = {
         "run_id": inputs["run_id"],
-        "manifest_hash": inputs["inputs_sha256"],
+        # SHA-256 of the inputs manifest file itself: `sha256sum` on it checks a printed page
+        "manifest_hash": sha256_file(sm.input.inputs),
+        "manifest_path": str(sm.input.inputs),
         "git_commit": (inputs.get("git") or {}).get("commit"),
         "data_files": [f for f in inputs["files"] if f["role"].startswith(("raw_", "codebook_"))],
         "software": inputs["software"],
