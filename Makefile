@@ -14,7 +14,7 @@ SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --rerun-incomplete --show-failed-
 APT_RUN := fonts-noto-core fontconfig
 APT_TEST := poppler-utils chromium chromium-driver
 
-.PHONY: run test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit
+.PHONY: run test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit unlock
 
 run: $(STAMP) system-deps
 	$(SNAKEMAKE)
@@ -51,6 +51,10 @@ example-data: $(STAMP)
 
 report: $(STAMP)
 	$(SNAKEMAKE) --report results/provenance/report.html
+
+# After a hard kill (power loss, kill -9) Snakemake leaves its lock behind: remove it, then make run.
+unlock: $(STAMP)
+	$(BIN)/snakemake --unlock
 
 audit: $(STAMP)
 	$(BIN)/wps audit
