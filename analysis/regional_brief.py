@@ -244,6 +244,32 @@ class RegionalFindings:
             {**source, "column": f"{low}, {high}"},
         )
 
+    def plan_models(self) -> None:
+        """Every term of every model in the plan as a finding (`model_<id>_<term>`), so a model
+        added to the plan reaches the findings without code: ratio and CI where the family
+        has one, else the coefficient."""
+        for name in sorted(n for n in self.tables.paths if n.startswith("model_")):
+            model = name.removeprefix("model_")
+            path = self.tables.paths[name]
+            for _, row in self.tables.frame(name).iterrows():
+                term = str(row["term"])
+                slug = re.sub(r"[^a-z0-9]+", "_", term.lower()).strip("_")
+                value, low, high = "estimate", "ci_low", "ci_high"
+                for ratio, (lo, hi) in (
+                    ("odds_ratio", ("or_ci_low", "or_ci_high")),
+                    ("rate_ratio", ("rr_ci_low", "rr_ci_high")),
+                ):
+                    if ratio in row.index and pd.notna(row[ratio]):
+                        value, low, high = ratio, lo, hi
+                text = f"{number(row[value], 2)} ({number_range(row[low], row[high], 2)})"
+                source = {"table": path, "row": {"model_id": model, "term": term}}
+                self.book.add(
+                    f"model_{model}_{slug}",
+                    row[value],
+                    text,
+                    {**source, "column": f"{value}, {low}, {high}"},
+                )
+
     # -- sections ----------------------------------------------------------------------------
     def women_in_services(self) -> None:
         self.share("women_share", "women_share")
@@ -656,5 +682,6 @@ class RegionalFindings:
         if "reliability_note" not in self.book.findings:
             self.book.add_text("reliability_note", "", [])
         ContextFindings(self.book, self.tables.paths).build()
+        self.plan_models()
         self.figures(figure_paths)
         return self.book

@@ -427,3 +427,13 @@ def test_rendered_regional_brief_is_two_to_four_a4_pages(tmp_path: Path) -> None
     assert (round(width), round(height)) == (595, 842)  # A4 in points
     text = "".join(page.extract_text() for page in reader.pages)
     assert "fewer than 5" in text and "Q-0030" in text
+
+
+def test_every_model_term_of_the_plan_becomes_a_finding(tmp_path: Path) -> None:
+    findings = build(tmp_path).findings
+    model_terms = {k for k in findings if k.startswith("model_stay_logit_")}
+    assert model_terms == {
+        f"model_stay_logit_{t}" for t in ("intercept", "harassment", "training_gender", "women")
+    }
+    assert findings["model_stay_logit_harassment"]["text"] == "0.46 (0.34–0.62)"
+    assert findings["model_stay_logit_harassment"]["source"]["row"]["term"] == "harassment"

@@ -33,6 +33,13 @@ rule fit_model:
             subcategory="{dataset} {wave}",
         ),
         card=f"{RESULTS}/models/{{dataset}}/{{wave}}/{{model}}.card.json",
+        figure_svg=report(
+            f"{RESULTS}/models/{{dataset}}/{{wave}}/{{model}}.svg",
+            category="Models",
+            subcategory="{dataset} {wave}",
+        ),
+        figure_png=f"{RESULTS}/models/{{dataset}}/{{wave}}/{{model}}.png",
+        figure_alt=f"{RESULTS}/models/{{dataset}}/{{wave}}/{{model}}.alt.txt",
         record=f"{JOBS}/fit_model/{{dataset}}/{{wave}}/{{model}}.json",
     log:
         f"{LOGS}/fit_model/{{dataset}}/{{wave}}/{{model}}.log",

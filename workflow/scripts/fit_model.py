@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.estimate import run_models
+from analysis.model_figures import model_terms_figure
 from analysis.provenance import job
 from analysis.tables import write_json, write_table
 
@@ -18,4 +19,5 @@ with job(sm) as j:
     card = {**card, "dataset": sm.wildcards.dataset, "wave": sm.wildcards.wave}
     write_table(terms, parquet=Path(sm.output.parquet), csv=Path(sm.output.csv))
     write_json(card, Path(sm.output.card))
+    model_terms_figure(terms, card["title"], Path(sm.output.figure_svg).with_suffix(""))
     j.note("n", card.get("n"))
