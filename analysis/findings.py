@@ -102,14 +102,16 @@ def count(value: float | None, threshold: int) -> str:
 def with_cell_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Add `disclosure_n`, the unweighted count an estimate's publication rests on.
 
-    For a proportion it is the smaller of the group's officers (`n`) and those in the level
-    (`n_level`), so neither a small group nor a rare answer is published; for a mean or total
-    it is `n`.
+    For a proportion it is the smallest of the group's officers (`n`), those in the level
+    (`n_level`) and those not in it (`n - n_level`): neither a small group nor a rare answer
+    is published, nor a near-universal one whose few exceptions 100% minus it would reveal.
+    For a mean or total it is `n`.
     """
     n = frame["n"].astype("Float64")
     level = frame["n_level"].astype("Float64") if "n_level" in frame else n
-    smaller = level.where(level < n, n).fillna(n)
-    return frame.assign(disclosure_n=smaller.astype("Int64"))
+    rest = (n - level).where(level.notna())
+    smallest = pd.concat([n, level, rest], axis=1).min(axis=1, skipna=True).fillna(n)
+    return frame.assign(disclosure_n=smallest.astype("Int64"))
 
 
 def protect_for_brief(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:

@@ -372,6 +372,42 @@ def test_docx_has_numbers_alt_text_and_fixed_dates(rendered: dict[str, Path]):
         assert escape_xml(value) in doc
 
 
+def test_docx_footer_names_run_manifest_and_page_on_every_page(rendered: dict[str, Path]):
+    from xml.etree import ElementTree
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    r_id = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    rel_ns = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    with zipfile.ZipFile(rendered["docx"]) as z:
+        names = set(z.namelist())
+        doc = ElementTree.fromstring(z.read("word/document.xml"))
+        rels = ElementTree.fromstring(z.read("word/_rels/document.xml.rels"))
+        types = ElementTree.fromstring(z.read("[Content_Types].xml"))
+        sections = list(doc.iter(f"{w}sectPr"))
+        assert sections, "document.xml has no section properties"
+        targets = {rel.get("Id"): rel for rel in rels.iter(f"{rel_ns}Relationship")}
+        footers = set()
+        for sect in sections:
+            refs = [
+                f for f in sect.findall(f"{w}footerReference") if f.get(f"{w}type") == "default"
+            ]
+            assert len(refs) == 1, "a section without exactly one default footer"
+            rel = targets[refs[0].get(r_id)]
+            assert rel.get("Type").endswith("/relationships/footer")
+            footers.add("word/" + rel.get("Target"))
+        assert len(footers) == 1 and footers <= names
+        part = footers.pop()
+        overrides = {o.get("PartName"): o.get("ContentType") for o in types}
+        assert overrides.get("/" + part, "").endswith("wordprocessingml.footer+xml")
+        footer = ElementTree.fromstring(z.read(part))
+    text = "".join(t.text or "" for t in footer.iter(f"{w}t"))
+    fields = " ".join((t.text or "").strip() for t in footer.iter(f"{w}instrText"))
+    assert f"Run ID: {RUN_ID}" in text
+    assert f"Inputs manifest SHA-256: {MANIFEST}" in text
+    assert "Page " in text and " of " in text
+    assert fields.split() == ["PAGE", "NUMPAGES"]
+
+
 def escape_xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
 

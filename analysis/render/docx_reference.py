@@ -1,5 +1,6 @@
 """Build the house-style reference.docx (fonts, colours, callout styles) from pandoc's default,
-and make any .docx byte-stable (fixed zip timestamps, sorted entries, fixed document dates)."""
+make any .docx byte-stable (fixed zip timestamps, sorted entries, fixed document dates), and give
+it the provenance footer the PDF has (run ID, inputs manifest SHA-256, "Page x of y")."""
 
 from __future__ import annotations
 
@@ -7,12 +8,23 @@ import datetime as dt
 import re
 import subprocess
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pypandoc
 
 BRAND = "114B73"
 FONT = "Noto Sans"
+MONO_FONT = "DejaVu Sans Mono"
+MUTED = "4D4D4D"
+SMALL = f'<w:color w:val="{MUTED}" /><w:sz w:val="14" /><w:szCs w:val="14" />'  # 7 pt, muted
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+FOOTER_REL_TYPE = f"{R_NS}/footer"
+FOOTER_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"
+FOOTER_REL_ID = "rIdWpsFooter"
 
 CALLOUT_STYLES = f"""
   <w:style w:type="paragraph" w:customStyle="1" w:styleId="CalloutTitle">
@@ -96,11 +108,112 @@ def fixed_core_properties(core: str, when: dt.datetime) -> str:
     return core
 
 
-def normalise_docx(path: Path, epoch: int) -> None:
-    """Rewrite a .docx in place: sorted entries, fixed timestamps, fixed document dates."""
+@dataclass(frozen=True)
+class DocxFooter:
+    """What the footer of every page prints: the run and the inputs it was made from."""
+
+    run_id: str
+    manifest_hash: str
+
+
+def _run(text: str, mono: bool = False) -> str:
+    """One small, muted text run; monospaced for identifiers (as in the PDF footer)."""
+    fonts = f'<w:rFonts w:ascii="{MONO_FONT}" w:hAnsi="{MONO_FONT}" w:cs="{MONO_FONT}" />'
+    props = f"<w:rPr>{fonts if mono else ''}{SMALL}</w:rPr>"
+    return f'<w:r>{props}<w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
+
+
+def _field(instr: str, shown: str) -> str:
+    """A complex field (PAGE, NUMPAGES); `shown` is the cached value until Word updates it."""
+    props = f"<w:rPr>{SMALL}</w:rPr>"
+    return (
+        f'<w:r>{props}<w:fldChar w:fldCharType="begin" /></w:r>'
+        f'<w:r>{props}<w:instrText xml:space="preserve"> {instr} </w:instrText></w:r>'
+        f'<w:r>{props}<w:fldChar w:fldCharType="separate" /></w:r>'
+        f"{_run(shown)}"
+        f'<w:r>{props}<w:fldChar w:fldCharType="end" /></w:r>'
+    )
+
+
+def footer_xml(footer: DocxFooter) -> str:
+    """word/footerN.xml: "Run ID: … · Page x of y" over "Inputs manifest SHA-256: …"."""
+    para = '<w:p><w:pPr><w:spacing w:before="0" w:after="0" /></w:pPr>{}</w:p>'
+    top = '<w:pBdr><w:top w:val="single" w:sz="4" w:space="4" w:color="B8C4CE" /></w:pBdr>'
+    first = (
+        f'<w:p><w:pPr>{top}<w:spacing w:before="0" w:after="0" /></w:pPr>'
+        f"{_run('Run ID: ')}{_run(footer.run_id, mono=True)}{_run('    ·    Page ')}"
+        f"{_field('PAGE', '1')}{_run(' of ')}{_field('NUMPAGES', '1')}</w:p>"
+    )
+    second = para.format(_run("Inputs manifest SHA-256: ") + _run(footer.manifest_hash, mono=True))
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<w:ftr xmlns:w="{W_NS}" xmlns:r="{R_NS}">{first}{second}</w:ftr>'
+    )
+
+
+def _free_footer_part(entries: dict[str, bytes], rels: str) -> str:
+    """The part our footer goes in: the one our relationship already names, else a new name."""
+    ours = re.search(rf'<Relationship [^>]*Id="{FOOTER_REL_ID}"[^>]*/>', rels)
+    if ours:
+        target = re.search(r'Target="([^"]+)"', ours.group(0))
+        if target:
+            return f"word/{target.group(1)}"
+    n = 1
+    while f"word/footer{n}.xml" in entries:
+        n += 1
+    return f"word/footer{n}.xml"
+
+
+def _reference_footer(sect_pr: str) -> str:
+    """One <w:sectPr>, its default footer replaced by a reference to ours (first, as the schema
+    orders header/footer references before the rest)."""
+    sect_pr = re.sub(r'<w:footerReference [^>]*w:type="default"[^>]*/>\s*', "", sect_pr)
+    sect_pr = re.sub(r"<w:sectPr(\s[^>]*)?/>", r"<w:sectPr\1></w:sectPr>", sect_pr)
+    ref = f'<w:footerReference w:type="default" r:id="{FOOTER_REL_ID}" />'
+    return re.sub(r"^<w:sectPr(\s[^>]*)?>", lambda m: m.group(0) + ref, sect_pr)
+
+
+def add_footer(entries: dict[str, bytes], footer: DocxFooter) -> dict[str, bytes]:
+    """The .docx parts with the provenance footer added: the footer part, its relationship, its
+    content type, and a default footerReference in every section of word/document.xml."""
+    out = dict(entries)
+    rels_name = "word/_rels/document.xml.rels"
+    rels = out[rels_name].decode("utf-8")
+    part = _free_footer_part(out, rels)
+    out[part] = footer_xml(footer).encode("utf-8")
+
+    rels = re.sub(rf'<Relationship [^>]*Id="{FOOTER_REL_ID}"[^>]*/>', "", rels)
+    rel = (
+        f'<Relationship Id="{FOOTER_REL_ID}" Type="{FOOTER_REL_TYPE}" '
+        f'Target="{part.removeprefix("word/")}" />'
+    )
+    out[rels_name] = rels.replace("</Relationships>", rel + "</Relationships>").encode("utf-8")
+
+    types = out["[Content_Types].xml"].decode("utf-8")
+    if f'PartName="/{part}"' not in types:
+        override = f'<Override PartName="/{part}" ContentType="{FOOTER_CONTENT_TYPE}" />'
+        types = types.replace("</Types>", override + "</Types>")
+    out["[Content_Types].xml"] = types.encode("utf-8")
+
+    doc = out["word/document.xml"].decode("utf-8")
+    sect = r"<w:sectPr(?:\s[^>]*)?/>|<w:sectPr(?:\s[^>]*)?>.*?</w:sectPr>"
+    doc, found = re.subn(sect, lambda m: _reference_footer(m.group(0)), doc, flags=re.DOTALL)
+    if not found:
+        doc = doc.replace("</w:body>", _reference_footer("<w:sectPr/>") + "</w:body>")
+    if f'xmlns:r="{R_NS}"' not in doc:
+        doc = re.sub(r"<w:document\b", f'<w:document xmlns:r="{R_NS}"', doc, count=1)
+    out["word/document.xml"] = doc.encode("utf-8")
+    return out
+
+
+def normalise_docx(path: Path, epoch: int, footer: DocxFooter | None = None) -> None:
+    """Rewrite a .docx in place: sorted entries, fixed timestamps, fixed document dates, and
+    (when `footer` is given) the provenance footer on every page."""
     when = dt.datetime.fromtimestamp(max(epoch, 315532800), tz=dt.UTC)
     with zipfile.ZipFile(path) as zin:
         entries = {name: zin.read(name) for name in zin.namelist()}
+    if footer is not None:
+        entries = add_footer(entries, footer)
     if "docProps/core.xml" in entries:
         core = entries["docProps/core.xml"].decode("utf-8")
         entries["docProps/core.xml"] = fixed_core_properties(core, when).encode("utf-8")

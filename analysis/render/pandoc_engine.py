@@ -58,9 +58,10 @@ def render_html(staged: StagedBrief, md: Path, out: Path) -> Path:
 
 
 def render_docx(staged: StagedBrief, md: Path, out: Path) -> Path:
-    """DOCX with the house reference document, rewritten to be byte-stable."""
+    """DOCX with the house reference document and, like the PDF, the run ID, inputs manifest
+    SHA-256 and "Page x of y" in the footer of every page; rewritten to be byte-stable."""
     _pandoc(staged, [md.name, "-t", "docx", "--reference-doc", "reference.docx", "-o", str(out)])
-    normalise_docx(out, staged.findings.source_date_epoch)
+    normalise_docx(out, staged.findings.source_date_epoch, footer=staged.docx_footer())
     return out
 
 

@@ -30,6 +30,6 @@ def render_with_quarto(staged: StagedBrief, formats: tuple[str, ...]) -> dict[st
         if not produced.is_file():
             raise RuntimeError(f"quarto reported success but wrote no {produced}.")
         if fmt == "docx":
-            normalise_docx(produced, epoch)
+            normalise_docx(produced, epoch, footer=staged.docx_footer())
         out[fmt] = produced
     return out

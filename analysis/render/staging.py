@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from analysis.render.docx_reference import build_reference_docx
+from analysis.render.docx_reference import DocxFooter, build_reference_docx
 from analysis.render.errors import RenderInputError
 from analysis.render.findings_file import BriefFindings, suppressed_note
 from analysis.render.quarto_md import (
@@ -52,6 +52,13 @@ class StagedBrief:
     findings: BriefFindings
     variables: dict[str, Any]
     meta: dict[str, Any]
+
+    def docx_footer(self) -> DocxFooter:
+        """What every page of the Word brief names in its footer (as the PDF does)."""
+        return DocxFooter(
+            run_id=str(self.variables["run_id"]),
+            manifest_hash=str(self.variables["manifest_hash"]),
+        )
 
 
 def _resolve(path: str, data_root: Path, findings: BriefFindings, what: str) -> Path:
