@@ -18,6 +18,7 @@ APT_TEST := poppler-utils chromium chromium-driver
 
 run: $(STAMP) system-deps
 	$(SNAKEMAKE)
+	$(SNAKEMAKE) --delete-temp-output  # raw rows an interrupted run may have left behind
 	$(SNAKEMAKE) --report results/provenance/report.html
 
 test: $(STAMP) system-deps system-deps-test

@@ -15,6 +15,7 @@ from test_provenance import (  # noqa: E402
     BRIEF,
     CLEAN,
     FINDINGS,
+    INGESTED,
     JOBS,
     RAW,
     fake_run,
@@ -158,19 +159,16 @@ def test_python_dash_m_analysis_runs_the_cli():
     assert all(name in done.stdout for name in ("audit", "trace", "example-data"))
 
 
-def test_output_gone_before_the_manifest_is_temporary_and_not_audited(
-    tmp_path, monkeypatch, capsys
-):
-    """temp() files (raw rows with identifiers) are deleted after use: recorded, not audited."""
-    monkeypatch.chdir(tmp_path)
-    fake_run(tmp_path)
-    Path(CLEAN).unlink()  # as Snakemake removes a temp() output once its consumers ran
-    manifest = build_manifest(JOBS, "results", "data/raw")
-    assert manifest["outputs"][CLEAN]["temporary"] is True
-    assert manifest["lineage"][BRIEF]  # the brief still traces back through it to raw files
-    write_manifest(manifest, "results/provenance/manifest.json")
+def test_temporary_outputs_are_recorded_and_audited_only_when_present(run, capsys):
+    """Ingested tables are temp() files (raw rows with identifiers), deleted after use: the
+    manifest keeps their hashes for the lineage; audit checks one only if it is there."""
+    manifest = json.loads(Path("results/provenance/manifest.json").read_text())
+    assert manifest["outputs"][INGESTED]["temporary"] is True
+    assert not manifest["outputs"][CLEAN].get("temporary")
+    assert RAW in manifest["lineage"][BRIEF]  # the brief traces back through the temp file
+    Path(INGESTED).unlink()  # as Snakemake removes a temp() output once its consumers ran
     code, out = audit(capsys)
     assert code == 0, out
-    write(CLEAN, "brought back by hand\n")  # if it is there again, it must match its hash
+    write(INGESTED, "brought back by hand\n")  # if it is there again, it must match its hash
     code, out = audit(capsys)
-    assert code == 1 and f"CHANGED {CLEAN}" in out
+    assert code == 1 and f"CHANGED {INGESTED}" in out

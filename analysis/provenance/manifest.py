@@ -56,6 +56,11 @@ def _is_under(path: str, folder: str) -> bool:
     return folder in ("", ".") or path == folder or path.startswith(folder + "/")
 
 
+# Folders under results/ whose files are Snakemake temp() outputs: ingested and validated raw
+# rows still carry direct identifiers, so they are deleted once cleaning has run.
+TEMPORARY_FOLDERS = ("ingest", "validated")
+
+
 def build_manifest(
     records_dir: Path | str,
     results_dir: Path | str,
@@ -95,9 +100,9 @@ def build_manifest(
             if path in outputs and outputs[path]["job"] != jid:
                 warnings.append(f"{path} is claimed by jobs {outputs[path]['job']} and {jid}")
             outputs[path] = {"sha256": out["sha256"], "size": out["size"], "job": jid}
-            if not (root / path).exists():
-                # a temp() output Snakemake deleted after use (raw rows with identifiers):
-                # its hash stays for the lineage; audit does not look for the file.
+            if any(_is_under(path, f"{results_prefix}/{d}") for d in TEMPORARY_FOLDERS):
+                # a temp() output Snakemake deletes after use (raw rows with identifiers):
+                # its hash stays for the lineage; audit checks it only if it is there.
                 outputs[path]["temporary"] = True
 
     for jid, entry in sorted(jobs.items()):

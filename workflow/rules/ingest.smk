@@ -28,7 +28,7 @@ rule validate_wave:
         valid=temp(f"{RESULTS}/validated/{{dataset}}/{{wave}}.parquet"),
         valid_meta=temp(f"{RESULTS}/validated/{{dataset}}/{{wave}}.meta.json"),
         quarantine=f"{RESULTS}/quarantine/{{dataset}}/{{wave}}.csv",
-        report=f"{RESULTS}/validated/{{dataset}}/{{wave}}.report.json",
+        report=f"{RESULTS}/quarantine/{{dataset}}/{{wave}}.report.json",
         record=f"{JOBS}/validate_wave/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/validate_wave/{{dataset}}/{{wave}}.log",
