@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
+
+from analysis.atomic import atomic_write
 
 # A cell starting with one of these runs as a formula when a spreadsheet opens the CSV.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -48,28 +48,15 @@ def normalise_line_breaks(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write via a temporary file in the same folder, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Parquet without the index, in the frame's column order."""
-    _atomic_write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+    atomic_write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 CSV, '\\n' line ends, formula-looking text neutralised for spreadsheet users."""
     safe = normalise_line_breaks(neutralise_formulas(frame))
-    _atomic_write(
+    atomic_write(
         Path(path),
         lambda tmp: safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8"),
     )
@@ -85,7 +72,7 @@ def write_table(frame: pd.DataFrame, *, parquet: Path | None = None, csv: Path |
 
 def write_text(text: str, path: Path) -> None:
     """Atomically write UTF-8 text with '\\n' line ends."""
-    _atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+    atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
 
 
 def sort_columns(frame: pd.DataFrame, first: Iterable[str]) -> pd.DataFrame:

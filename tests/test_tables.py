@@ -54,3 +54,14 @@ def test_a_failed_write_leaves_no_file(tmp_path):
         write_parquet(Broken({"a": [1]}), target)
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_written_files_are_readable_by_the_group_like_any_new_file(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_csv(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from analysis.atomic import atomic_write
 
 RECORD_SCHEMA = "wps-job-record/1"
 MANIFEST_SCHEMA = "wps-manifest/1"
@@ -78,17 +79,8 @@ def dumps(data: Any) -> str:
 
 def write_json_atomic(data: Any, path: Path | str) -> Path:
     """Write JSON to a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps(data))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    text = dumps(data)
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def read_json(path: Path | str) -> Any:

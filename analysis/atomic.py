@@ -1,0 +1,33 @@
+"""Write a file whole or not at all: into a temporary file beside it, then rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
+    """Call `write(tmp)` on a temporary file in the same folder, then rename it to `path`, so
+    a reader (or a killed run) never sees a half-written file. The file gets the usual
+    permissions for new files (0666 less the umask), not mkstemp's owner-only 0600, so
+    colleagues sharing the results folder can read it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
