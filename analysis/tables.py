@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -75,15 +76,7 @@ def write_text(text: str, path: Path) -> None:
     atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
 
 
-def sort_columns(frame: pd.DataFrame, first: Iterable[str]) -> pd.DataFrame:
-    """Put the named columns first (those present), the rest after in their order."""
-    first = [c for c in first if c in frame.columns]
-    return frame[first + [c for c in frame.columns if c not in first]]
-
-
 def write_json(data, path: Path) -> None:
     """Deterministic JSON: sorted keys, two-space indent, UTF-8, trailing newline."""
-    import json
-
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
     write_text(text, path)

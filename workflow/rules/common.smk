@@ -27,14 +27,16 @@ def datasets_of_kind(kind: str) -> list[str]:
     )
 
 
-def raw_wave_file(wildcards) -> str:
+def raw_file(dataset: str, wave: str) -> str:
     """The raw file of a dataset's wave, whatever its extension."""
-    files = wave_files(RAW / wildcards.dataset)
-    if wildcards.wave not in files:
-        raise ValueError(
-            f"{wildcards.dataset}: no raw file for wave '{wildcards.wave}' in {RAW / wildcards.dataset}"
-        )
-    return str(files[wildcards.wave])
+    files = wave_files(RAW / dataset)
+    if wave not in files:
+        raise ValueError(f"{dataset}: no raw file for wave '{wave}' in {RAW / dataset}")
+    return str(files[wave])
+
+
+def raw_wave_file(wildcards) -> str:
+    return raw_file(wildcards.dataset, wildcards.wave)
 
 
 def codebook_file(wildcards) -> str:
@@ -145,24 +147,18 @@ def brief_raw_inputs(wildcards) -> dict[str, str]:
     """Raw files and codebooks a wave's briefs rest on (their hashes make the run ID)."""
     survey = config["brief_dataset"]
     files = {
-        f"raw_{survey}": raw_wave_file(wildcards_for(survey, wildcards.wave)),
+        f"raw_{survey}": raw_file(survey, wildcards.wave),
         f"codebook_{survey}": str(RAW / survey / "codebook.json"),
     }
     for kind in ("training", "interviews"):
         for dataset, wave in latest_of(kind).items():
-            files[f"raw_{dataset}"] = raw_wave_file(wildcards_for(dataset, wave))
+            files[f"raw_{dataset}"] = raw_file(dataset, wave)
             files[f"codebook_{dataset}"] = str(RAW / dataset / "codebook.json")
     return files
 
 
 def brief_clean_table(wildcards) -> str:
     return clean_table(config["brief_dataset"], wildcards.wave)
-
-
-def wildcards_for(dataset: str, wave: str):
-    from types import SimpleNamespace
-
-    return SimpleNamespace(dataset=dataset, wave=wave)
 
 
 def brief_tables(wildcards) -> dict[str, str]:
