@@ -10,9 +10,10 @@ LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --rerun-incomplete --show-failed-logs
 # Debian packages the briefs and the browser/PDF tests need: fonts for Thai, Khmer, Lao and
-# Myanmar glyphs, pdftoppm, and headless Chromium for the HTML brief check.
+# Myanmar glyphs, pdftoppm, headless Chromium for the HTML brief check, and R with `survey`
+# (the statistical oracle of the tests).
 APT_RUN := fonts-noto-core fontconfig
-APT_TEST := poppler-utils chromium chromium-driver
+APT_TEST := poppler-utils chromium chromium-driver r-base-core r-cran-survey
 
 .PHONY: run test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit unlock
 
