@@ -1,11 +1,9 @@
-"""R as the statistical oracle: run an R script with ``survey`` and read back what it emits.
+"""R as the statistical oracle: run an R script and read the JSON it prints.
 
-A script calls ``emit(x)`` (once or more) to hand an R object back as JSON (``jsonlite``);
-:func:`run_r` returns the parsed value of a single ``emit`` or the list of several. Data frames
-come back as a list of rows (``pd.DataFrame(run_r(...))`` rebuilds them); ``NA`` becomes
-``None``. Tests that need R use the :data:`requires_r` marker, which skips with the reason when
-``Rscript``, ``survey`` or ``jsonlite`` is absent (``make test`` installs them:
-``r-base-core r-cran-survey r-cran-jsonlite``).
+Tests that compare with R `survey` import ``requires_r`` (a skip marker with the reason when
+``Rscript`` or the survey package is absent) and ``run_r``. The script must print one JSON
+document to stdout (use ``cat(jsonlite::toJSON(x, digits = NA, auto_unbox = TRUE))``); anything
+R prints before it (package start-up messages) goes to stderr or is skipped.
 """
 
 from __future__ import annotations
@@ -14,73 +12,50 @@ import functools
 import json
 import shutil
 import subprocess
-import tempfile
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-BEGIN, END = "<<<R-ORACLE-JSON", "R-ORACLE-JSON>>>"
-PRELUDE = f"""
-suppressPackageStartupMessages({{library(survey); library(jsonlite)}})
-emit <- function(x) {{
-  cat("\\n{BEGIN}\\n")
-  cat(toJSON(x, digits = NA, auto_unbox = TRUE, na = "null", null = "null",
-             dataframe = "rows", force = TRUE))
-  cat("\\n{END}\\n")
-}}
-"""
-
-
-class ROracleError(RuntimeError):
-    """The R script failed or emitted nothing."""
+JSON_START = "@@JSON@@"
 
 
 @functools.cache
-def r_missing() -> str:
-    """Why R cannot serve as the oracle here, or "" when it can."""
+def r_problem() -> str | None:
+    """Why the R oracle cannot run here, or None when Rscript, survey and jsonlite load."""
     if shutil.which("Rscript") is None:
         return "Rscript is not installed (apt-get install r-base-core r-cran-survey)"
     probe = subprocess.run(
-        ["Rscript", "--vanilla", "-e", "library(survey); library(jsonlite)"],
+        ["Rscript", "-e", "suppressMessages({library(survey); library(jsonlite)})"],
         capture_output=True,
         text=True,
         timeout=120,
     )
     if probe.returncode != 0:
-        return (
-            "R packages survey/jsonlite are missing (apt-get install r-cran-survey "
-            f"r-cran-jsonlite): {probe.stderr.strip().splitlines()[-1:]}"
-        )
-    return ""
+        return f"R packages survey/jsonlite do not load: {probe.stderr.strip()[-300:]}"
+    return None
 
 
-requires_r = pytest.mark.skipif(bool(r_missing()), reason=r_missing() or "R is available")
+requires_r = pytest.mark.skipif(r_problem() is not None, reason=str(r_problem()))
 
 
-def r_version(package: str = "survey") -> tuple[int, ...]:
-    """Installed version of an R package, e.g. ``(4, 1, 1)``."""
-    text = run_r(f'emit(as.character(packageVersion("{package}")))')
-    return tuple(int(part) for part in str(text).replace("-", ".").split("."))
-
-
-def run_r(script: str, timeout: float = 300) -> Any:
-    """Run ``script`` with ``survey`` and ``jsonlite`` loaded; return what it ``emit``-s."""
-    with tempfile.TemporaryDirectory(prefix="r-oracle-") as tmp:
-        path = Path(tmp) / "oracle.R"
-        path.write_text(PRELUDE + script + "\n", encoding="utf-8")
-        done = subprocess.run(
-            ["Rscript", "--vanilla", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=tmp,
-        )
+def run_r(script: str, timeout: float = 120) -> dict:
+    """Run ``script`` with Rscript (survey and jsonlite loaded) and parse the JSON it prints."""
+    problem = r_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    wrapped = (
+        "suppressMessages({library(survey); library(jsonlite)})\n"
+        "emit <- function(x) cat('" + JSON_START + "', "
+        "jsonlite::toJSON(x, digits = NA, auto_unbox = TRUE), sep = '')\n" + script
+    )
+    done = subprocess.run(
+        ["Rscript", "--vanilla", "-"],
+        input=wrapped,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if done.returncode != 0:
-        raise ROracleError(f"R failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    values = [
-        json.loads(chunk.split(END, 1)[0]) for chunk in done.stdout.split(BEGIN)[1:] if END in chunk
-    ]
-    if not values:
-        raise ROracleError(f"R emitted nothing; stdout:\n{done.stdout[-2000:]}")
-    return values[0] if len(values) == 1 else values
+        raise AssertionError(f"R script failed:\n{done.stderr[-2000:]}\n--- script ---\n{script}")
+    if JSON_START not in done.stdout:
+        raise AssertionError(f"R script printed no JSON via emit(): {done.stdout[-1000:]}")
+    return json.loads(done.stdout.split(JSON_START, 1)[1])
