@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 ROW_COLUMN = "_row"
 QUARANTINE_COLUMNS = ["file", "row", "column", "value", "rule", "message"]
+# What the quarantine shows instead of a respondent ID: the row number says where to look.
+WITHHELD_ID = "<identifier withheld: see row>"
 RULES = (
     "type",
     "required",
@@ -187,13 +189,24 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
 
 
 def _shown_value(value: Any, field: Field | None) -> str:
-    """A raw value as it may appear in the quarantine file (direct identifiers redacted)."""
+    """A raw value as it may appear in the quarantine file: identifiers never do.
+
+    Direct identifiers (names, phones) and indirect ones (respondent IDs, which the public key
+    of a pseudonym links back to a person) are replaced by a placeholder; the quarantine's row
+    number (1-based data row of the raw file) says where to look.
+    """
     if _is_blank(value):
         return ""
     text = value if isinstance(value, str) else str(code_text(value))
     if field is not None and field.identifier == "direct":
         return f"<redacted direct identifier, {len(text)} characters>"
+    if field is not None and field.identifier == "indirect":
+        return WITHHELD_ID
     return text[:MAX_VALUE_CHARS]
+
+
+def _key_is_identifier(codebook: Codebook, key: list[str]) -> bool:
+    return any(codebook.fields[k].identifier in ("direct", "indirect") for k in key)
 
 
 def _required_fields(codebook: Codebook) -> list[str]:
@@ -373,16 +386,19 @@ def _key_problems(codebook: Codebook, parsed: dict[str, ParsedColumn]) -> list[d
     groups: dict[str, list[int]] = {}
     for pos in np.flatnonzero(dup.to_numpy()):
         groups.setdefault(key_text.iloc[pos], []).append(int(pos) + 1)
+    withhold = _key_is_identifier(codebook, key)
     problems = []
     for value, rows in groups.items():
+        shown = WITHHELD_ID if withhold else value[:MAX_VALUE_CHARS]
+        named = "primary key" if withhold else f"primary key {value!r}"
         for row in rows:
             problems.append(
                 {
                     "row": row,
                     "column": label,
-                    "value": value[:MAX_VALUE_CHARS],
+                    "value": shown,
                     "rule": "duplicate_key",
-                    "message": f"column {label!r}, row {row}: primary key {value!r} is duplicated "
+                    "message": f"column {label!r}, row {row}: {named} is duplicated "
                     f"in {format_rows(rows)}; all of them are quarantined",
                 }
             )

@@ -6,20 +6,22 @@ rule analyse_interviews:
         table=clean_table_of_wave,
         codebook=codebook_file,
     output:
-        frequencies=report(
-            f"{RESULTS}/interviews/{{dataset}}/{{wave}}/frequencies.csv",
+        # Only tables through disclosure control (themes, theme co-occurrence) go in the report;
+        # the others have cells of 1-4 interviewees: restricted tier (analysis/tiers.py).
+        frequencies=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/frequencies.csv",
+        themes=report(
+            f"{RESULTS}/interviews/{{dataset}}/{{wave}}/themes.csv",
             category="Interviews",
             subcategory="{dataset} {wave}",
         ),
-        themes=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/themes.csv",
         cooccurrence=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/cooccurrence.csv",
-        theme_cooccurrence=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/theme_cooccurrence.csv",
-        sex_differences=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/sex_differences.csv",
-        reliability=report(
-            f"{RESULTS}/interviews/{{dataset}}/{{wave}}/reliability.csv",
+        theme_cooccurrence=report(
+            f"{RESULTS}/interviews/{{dataset}}/{{wave}}/theme_cooccurrence.csv",
             category="Interviews",
             subcategory="{dataset} {wave}",
         ),
+        sex_differences=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/sex_differences.csv",
+        reliability=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/reliability.csv",
         quotes=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/quotes.csv",
         quotes_excluded=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/quotes_excluded.csv",
         record=f"{JOBS}/analyse_interviews/{{dataset}}/{{wave}}.json",

@@ -1,11 +1,21 @@
-"""Snakemake adapter: read one raw wave file, keeping labels and user-missing codes."""
+"""Snakemake adapter: read one raw wave file, keeping labels and user-missing codes.
+
+The ingested table holds raw rows, direct identifiers included: restricted tier, written
+owner-only (see analysis.tiers).
+"""
 
 from pathlib import Path
 
 from analysis.io import read_raw, write_ingested
 from analysis.provenance import job
+from analysis.tiers import owner_only, protect
 
-with job(snakemake) as j:  # noqa: F821 (snakemake is injected)
-    table = read_raw(Path(snakemake.input.raw), dataset=snakemake.wildcards.dataset)  # noqa: F821
-    write_ingested(table, Path(snakemake.output.table), Path(snakemake.output.meta))  # noqa: F821
+sm = snakemake  # noqa: F821 (snakemake is injected)
+
+with job(sm) as j:
+    table = read_raw(Path(sm.input.raw), dataset=sm.wildcards.dataset)
+    with owner_only():
+        write_ingested(table, Path(sm.output.table), Path(sm.output.meta))
+    for path in (sm.output.table, sm.output.meta):
+        protect(path, sm.config["results_dir"])
     j.note("rows_read", len(table.data))

@@ -1,4 +1,8 @@
-"""Snakemake adapter: check one ingested wave against its codebook; bad rows to quarantine."""
+"""Snakemake adapter: check one ingested wave against its codebook; bad rows to quarantine.
+
+Validated rows and the quarantine are restricted tier, written owner-only (analysis.tiers); the
+quarantine names rows by number, never by respondent ID (analysis.validate).
+"""
 
 import dataclasses
 from pathlib import Path
@@ -7,6 +11,7 @@ from analysis.codebook import load_codebook
 from analysis.io import read_ingested, write_ingested
 from analysis.provenance import job
 from analysis.tables import write_csv, write_json
+from analysis.tiers import owner_only, protect
 from analysis.validate import validate
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
@@ -22,7 +27,10 @@ with job(sm) as j:
     )
     # Stored like the ingested wave, so mixed types (Stata's .a beside numbers) survive as is.
     valid = dataclasses.replace(table, data=result.valid)
-    write_ingested(valid, Path(sm.output.valid), Path(sm.output.valid_meta))
-    write_csv(result.quarantine, Path(sm.output.quarantine))
-    write_json(result.report, Path(sm.output.report))
+    with owner_only():
+        write_ingested(valid, Path(sm.output.valid), Path(sm.output.valid_meta))
+        write_csv(result.quarantine, Path(sm.output.quarantine))
+        write_json(result.report, Path(sm.output.report))
+    for name in ("valid", "valid_meta", "quarantine", "report"):
+        protect(getattr(sm.output, name), sm.config["results_dir"])
     j.note("reconciliation", result.report)
