@@ -74,7 +74,7 @@ def _clean(sav: Path, work: Path, root: Path) -> int:
     from analysis.clean import clean
     from analysis.codebook import load_codebook
     from analysis.io import read_ingested
-    from analysis.pseudonymise import load_key
+    from analysis.pseudonymise import EXAMPLE_KEY
     from analysis.tables import write_csv, write_json, write_parquet
 
     result = clean(
@@ -82,7 +82,7 @@ def _clean(sav: Path, work: Path, root: Path) -> int:
         load_codebook(root / "data" / "raw" / DATASET / "codebook.json"),
         dataset=DATASET,
         wave=sav.stem,
-        key=load_key(allow_example_key=True),
+        key=EXAMPLE_KEY,  # synthetic scaled data, never real: load_key would refuse it
     )
     write_parquet(result.data, work / "clean.parquet")
     write_csv(result.data, work / "clean.csv")

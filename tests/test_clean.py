@@ -307,23 +307,26 @@ def test_missing_key_raises_config_error_with_how_to(monkeypatch: pytest.MonkeyP
     with pytest.raises(ConfigError) as info:
         load_key()
     message = str(info.value)
-    assert "WPS_PSEUDONYM_KEY" in message and "export WPS_PSEUDONYM_KEY=" in message
-    assert "pseudonym_key_file" in message and "What to do" in message
+    assert "WPS_PSEUDONYM_KEY" in message and "secrets.token_hex(32)" in message
+    assert "key_file: ~/.wps-key" in message and "chmod 600" in message and "What to do" in message
 
 
 def test_key_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
     monkeypatch.delenv("WPS_PSEUDONYM_KEY", raising=False)
     key_file = tmp_path / "key"
     key_file.write_text("file-secret-0123456789\n", encoding="utf-8")
+    key_file.chmod(0o600)
     assert load_key(key_file=key_file) == b"file-secret-0123456789"
     with pytest.raises(ConfigError, match="does not exist"):
         load_key(key_file=tmp_path / "absent")
     monkeypatch.setenv("WPS_PSEUDONYM_KEY", "env-secret-0123456789")
-    assert load_key(key_file=key_file) == b"env-secret-0123456789"
+    assert load_key(key_file=key_file) == b"file-secret-0123456789"  # a file is preferred
+    assert load_key() == b"env-secret-0123456789"
     monkeypatch.setenv("WPS_PSEUDONYM_KEY", "short")
     with pytest.raises(ConfigError) as info:
         load_key()
     assert "short" not in str(info.value).replace("shorter", "")
     monkeypatch.delenv("WPS_PSEUDONYM_KEY")
-    assert load_key(allow_example_key=True) == EXAMPLE_KEY
+    bundled = Path(__file__).resolve().parents[1] / "data" / "raw" / "training" / "2024.dta"
+    assert load_key(allow_example_key=True, data_files=[bundled]) == EXAMPLE_KEY
     assert "example key" in capsys.readouterr().err

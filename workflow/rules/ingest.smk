@@ -1,5 +1,30 @@
 """Ingest, validate and clean each wave of each dataset."""
 
+import sys
+
+from analysis.pseudonymise import warn_if_example_key
+from analysis.tiers import protect_tree, remove_leftover_identifier_tables
+
+
+# Once per run, on the console (the clean jobs' stderr goes to their logs): the public example
+# key's warning, and raw rows left by waves that no longer exist deleted. When the run ends,
+# every restricted output is made owner-only (analysis/tiers.py), whatever wrote it.
+onstart:
+    warn_if_example_key(config["pseudonymisation"])
+    for leftover in remove_leftover_identifier_tables(RESULTS, RAW):
+        print(
+            f"deleted raw rows of a wave that no longer exists: {leftover}",
+            file=sys.stderr,
+        )
+
+
+onsuccess:
+    protect_tree(RESULTS)
+
+
+onerror:
+    protect_tree(RESULTS)
+
 
 rule ingest_wave:
     input:
@@ -45,13 +70,12 @@ rule clean_wave:
         valid=rules.validate_wave.output.valid,
         valid_meta=rules.validate_wave.output.valid_meta,
         codebook=codebook_file,
+        # its checksum says whether the public example key may be used (bundled data only)
+        raw=raw_wave_file,
     output:
         table=f"{RESULTS}/clean/{{dataset}}/{{wave}}.parquet",
-        csv=report(
-            f"{RESULTS}/clean/{{dataset}}/{{wave}}.csv",
-            category="Cleaned tables",
-            subcategory="{dataset}",
-        ),
+        # row-level: restricted tier (analysis/tiers.py), so never embedded in the report
+        csv=f"{RESULTS}/clean/{{dataset}}/{{wave}}.csv",
         codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
         missing=f"{RESULTS}/clean/{{dataset}}/{{wave}}.missing.csv",
         record=f"{JOBS}/clean_wave/{{dataset}}/{{wave}}.json",

@@ -1,4 +1,9 @@
-"""Snakemake adapter: clean one validated wave (identifiers out, pseudonyms in, labels applied)."""
+"""Snakemake adapter: clean one validated wave (identifiers out, pseudonyms in, labels applied).
+
+The key comes from `pseudonymisation.key_file` (preferred) or its environment variable; the
+public example key only for the bundled synthetic raw file (analysis.pseudonymise.load_key).
+The cleaned wave is row-level, so restricted tier: written owner-only (analysis.tiers).
+"""
 
 from pathlib import Path
 
@@ -8,6 +13,7 @@ from analysis.io import read_ingested
 from analysis.provenance import job
 from analysis.pseudonymise import load_key
 from analysis.tables import write_csv, write_json, write_parquet
+from analysis.tiers import owner_only, protect
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
@@ -15,8 +21,9 @@ with job(sm) as j:
     settings = sm.params.pseudonymisation
     key = load_key(
         env_var=settings["key_env"],
-        key_file=Path(settings["key_file"]) if settings.get("key_file") else None,
+        key_file=settings.get("key_file"),
         allow_example_key=settings["allow_example_key"],
+        data_files=[Path(sm.input.raw)],
     )
     result = clean(
         read_ingested(Path(sm.input.valid), Path(sm.input.valid_meta)).data,
@@ -25,8 +32,11 @@ with job(sm) as j:
         wave=sm.wildcards.wave,
         key=key,
     )
-    write_parquet(result.data, Path(sm.output.table))
-    write_csv(result.data, Path(sm.output.csv))
-    write_json(result.codebook, Path(sm.output.codebook))
-    write_csv(result.missing_summary, Path(sm.output.missing))
+    with owner_only():
+        write_parquet(result.data, Path(sm.output.table))
+        write_csv(result.data, Path(sm.output.csv))
+        write_json(result.codebook, Path(sm.output.codebook))
+        write_csv(result.missing_summary, Path(sm.output.missing))
+    for name in ("table", "csv", "codebook", "missing"):
+        protect(getattr(sm.output, name), sm.config["results_dir"])
     j.note("rows_clean", len(result.data))
