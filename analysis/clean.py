@@ -8,7 +8,6 @@ order, nullable pandas dtypes (`Int64`, `Float64`, `string`, `boolean`, categori
 from __future__ import annotations
 
 import copy
-import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -20,16 +19,15 @@ from analysis.codebook import Codebook, Field
 from analysis.derive import DROP_AFTER_DERIVE, derive
 from analysis.errors import WpsInputError
 from analysis.pseudonymise import HEX_CHARS, dataset_prefix, pseudonymise
-from analysis.quotes import consented_and_deidentified, identifiers_in
+from analysis.redaction import (
+    consented_and_deidentified,
+    deidentified_free_text,
+    identifiers_in,
+    is_free_text,
+)
 from analysis.validate import ROW_COLUMN, parse_column, per_value
 
 LABEL_SUFFIX = "_label"
-REDACTED = "[redacted]"
-# Free text may repeat a person's name, village or phone number: such values of the wave's direct
-# identifiers (whole values, and name parts of at least this many characters) are redacted.
-MIN_REDACTED_PART = 3
-MAX_IDENTIFIER_CHARS = 100
-PHONE_PATTERN = r"\+?\d[\d \-().]{6,}\d"
 SUMMARY_COLUMNS = ["dataset", "wave", "variable", "code", "label", "n"]
 # Field properties carried into the cleaned codebook for kept fields.
 KEPT_PROPERTIES = (
@@ -70,37 +68,6 @@ def _dropped(codebook: Codebook, dataset: str) -> set[str]:
         if not is_pseudonymised(codebook.fields[n], codebook)
     }
     return drop | set(DROP_AFTER_DERIVE.get(dataset, ()))
-
-
-def is_free_text(field: Field) -> bool:
-    """Kept text without a closed set of values (quotes, remarks): checked for identifiers."""
-    return field.type == "string" and not field.categories and field.enum is None
-
-
-def identifier_pattern(values: pd.DataFrame) -> re.Pattern[str]:
-    """A regex matching phone numbers and the given direct-identifier values in free text.
-
-    Whole values (up to MAX_IDENTIFIER_CHARS) and their words of at least MIN_REDACTED_PART
-    characters are matched case-insensitively on word boundaries; longer values (free-text
-    remarks) contribute only as a whole.
-    """
-    terms: set[str] = set()
-    for column in values.columns:
-        for value in values[column].dropna().astype(str):
-            value = value.strip()
-            if len(value) < MIN_REDACTED_PART:
-                continue
-            terms.add(value)
-            if len(value) <= MAX_IDENTIFIER_CHARS:
-                terms.update(w for w in re.split(r"[\s,;]+", value) if len(w) >= MIN_REDACTED_PART)
-    words = sorted(terms, key=lambda t: (-len(t), t))
-    alternatives = [PHONE_PATTERN] + [rf"(?<!\w){re.escape(w)}(?!\w)" for w in words]
-    return re.compile("|".join(alternatives), flags=re.IGNORECASE)
-
-
-def redact(text: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
-    """Replace matches of `pattern` by REDACTED; missing values stay missing."""
-    return text.map(lambda v: v if pd.isna(v) else pattern.sub(REDACTED, v)).astype("string")
 
 
 def _label_column(typed: pd.Series, field: Field) -> pd.Series:
@@ -206,17 +173,16 @@ def clean(
         and is_free_text(codebook.fields[n])
         and not is_pseudonymised(codebook.fields[n], codebook)
     ]
-    quotable = [n for n in free_text if codebook.fields[n].raw.get("x-consent") in frame]
-    for name in quotable:
-        frame[name] = consented_and_deidentified(
-            frame[name],
-            frame[codebook.fields[name].raw["x-consent"]],
-            identifiers_in(frame, direct),
-        )
-    if free_text:
-        pattern = identifier_pattern(frame[direct])
-        for name in free_text:
-            frame[name] = redact(frame[name], pattern)
+    quotable = [n for n in free_text if codebook.fields[n].raw.get("x-consent")]
+    identifiers = identifiers_in(frame, direct) if free_text else {}
+    for name in free_text:
+        if name in quotable:
+            consent_field = codebook.fields[name].raw["x-consent"]
+            no_answer = pd.Series(pd.NA, index=frame.index, dtype="string")
+            consent = frame.get(consent_field, no_answer)
+            frame[name] = consented_and_deidentified(frame[name], consent, identifiers)
+        else:
+            frame[name] = deidentified_free_text(frame[name], identifiers)
     columns: dict[str, pd.Series] = {}
     specs: dict[str, dict[str, Any]] = {}
     for name in present:
@@ -237,8 +203,10 @@ def clean(
             )
         if name in free_text:
             specs[name]["x-redacted"] = (
-                f"phone numbers and names, places or other values of this wave's direct "
-                f"identifiers found in the text are replaced by {REDACTED}"
+                "free text (declared by x-consent or x-free-text): every value of this wave's "
+                "direct identifiers (any script and case), numbers of 7+ digits (any digit "
+                "system), e-mails, ages, names and places replaced by [name], [place], [phone], "
+                "...; removed where a number, '@' or part of an identifier was left"
             )
         if field.categories:
             columns[name + LABEL_SUFFIX] = _label_column(frame[name], field)

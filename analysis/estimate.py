@@ -4,6 +4,11 @@
 breakdown as ``group_var`` / ``group_value`` (``(overall)`` for the whole population; crossed
 breakdowns join columns and values with ``|``). Levels and group values are strings so the
 table has one type per column.
+
+``df`` is the degrees of freedom of the row's domain (R's ``degf(subset(design, domain))``, as
+``svyciprop`` uses) and ``lonely_strata`` counts the strata with a single sampled unit that
+the row's domain touches: a row with ``lonely_strata > 0`` rests on the plan's ``lonely_psu``
+rule and should be flagged wherever it is shown.
 """
 
 from __future__ import annotations
@@ -13,7 +18,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.design import OVERALL, DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
+from analysis.design import (
+    DEFAULT_LONELY_PSU,
+    OVERALL,
+    DesignError,
+    SurveyDesign,
+    svy_mean,
+    svy_proportion,
+    svy_total,
+)
 from analysis.models import svy_glm
 
 STATISTICS = {"mean": svy_mean, "proportion": svy_proportion, "total": svy_total}
@@ -32,6 +45,7 @@ COLUMNS = [
     "df",
     "n",
     "n_level",
+    "lonely_strata",
     "design",
 ]
 
@@ -54,7 +68,7 @@ def make_design(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> S
         strata=spec.get("strata"),
         psu=spec.get("psu"),
         fpc=spec.get("fpc"),
-        lonely_psu=spec.get("lonely_psu", "adjust"),
+        lonely_psu=spec.get("lonely_psu", DEFAULT_LONELY_PSU),
         dataset=dataset,
     )
 
@@ -120,6 +134,7 @@ def run_estimates(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") ->
             "n_level": "Int64",
             "df": "int64",
             "n": "int64",
+            "lonely_strata": "int64",
         }
     )
 

@@ -449,3 +449,42 @@ def codes_from_codebook(codebook: Any, field: str = "code") -> list[dict[str, An
         column=field,
         hint="list the interview codes as categories with x-theme and x-definition.",
     )
+
+
+# -- quote bank labels -----------------------------------------------------------------------
+#: Attributes a quote's label may show, in the order they are tried (the first is kept longest).
+LABEL_ATTRIBUTES = ("respondent_type", "country", "sex")
+_MISSING_LABEL = "(missing)"
+
+
+def quote_labels(
+    long: pd.DataFrame, *, threshold: int, attributes: Sequence[str] = LABEL_ATTRIBUTES
+) -> pd.DataFrame:
+    """Per interview, the label attributes a quote may show (a hidden one is missing).
+
+    Attributes are tried in order. Within the group named by the attributes shown so far, the
+    next attribute is shown only when EVERY group it splits that group into has at least
+    ``threshold`` interviewees; the decision is the same for everyone in the group, so a
+    missing attribute says nothing about the speaker (no "Man" when there are four men
+    survivors, and no telling them apart by what their label leaves out). Counts are of all
+    interviews in ``long`` (one per interview_id), quoted or not. Index: interview_id (text).
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer) or threshold < 1:
+        raise ValueError(f"threshold must be an integer >= 1, not {threshold!r}")
+    if ID not in long.columns:
+        raise _error(
+            f"column {ID!r} is missing: quote labels need one row per interview to count.",
+            column=ID,
+            hint="pass the cleaned interview table.",
+        )
+    present = [a for a in attributes if a in long.columns]
+    values = interview_attributes(long, present).astype("string").fillna(_MISSING_LABEL)
+    shown = pd.DataFrame(pd.NA, index=values.index, columns=list(attributes), dtype="string")
+    group = pd.Series("", index=values.index, dtype=object)
+    for attribute in present:
+        sizes = values.groupby([group, values[attribute]], sort=False).size()
+        smallest = sizes.groupby(level=0, sort=False).min()
+        show = group.map(smallest).ge(threshold).to_numpy()
+        shown.loc[show, attribute] = values.loc[show, attribute]
+        group = group.where(~show, group + "\x1f" + values[attribute].astype(str))
+    return shown.mask(shown == _MISSING_LABEL)

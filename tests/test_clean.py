@@ -39,7 +39,12 @@ SURVEY = codebook_from_dict(
             {"name": "name", "type": "string", "x-identifier": "direct"},
             {"name": "phone", "type": "string", "x-identifier": "direct"},
             {"name": "comment", "type": "string", "x-identifier": "direct"},
-            {"name": "remark", "type": "string", "title": "Interviewer remark (kept)"},
+            {
+                "name": "remark",
+                "type": "string",
+                "title": "Interviewer remark (kept)",
+                "x-free-text": True,
+            },
             {
                 "name": "sex",
                 "type": "integer",
@@ -109,8 +114,8 @@ def test_identifiers_appear_nowhere_after_cleaning() -> None:
     assert identifiers == []
     # names and phone numbers repeated in kept free text are redacted, other text stays
     remarks = out.data.set_index("weight")["remark"]
-    assert remarks[10.5] == "[redacted] asked to be called on [redacted]"
-    assert remarks[20.0] == "[redacted] was kind" and remarks[30.25] == "ok"
+    assert remarks[10.5] == "[name] asked to be called on [phone]"
+    assert remarks[20.0] == "[name] was kind" and remarks[30.25] == "ok"
     assert pd.isna(remarks[40.0])
     assert "x-redacted" in {f["name"]: f for f in out.codebook["fields"]}["remark"]
 

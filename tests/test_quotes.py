@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from analysis.quotes import (
     NO_CONSENT,
@@ -20,6 +21,8 @@ from analysis.quotes import (
 
 REPO = Path(__file__).resolve().parents[1]
 GENERATED = REPO / "data" / "raw" / "interviews" / "2024.xlsx"
+CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+THRESHOLD = CONFIG["disclosure"]["threshold_interviews"]
 
 RAW = pd.DataFrame(
     {
@@ -95,7 +98,7 @@ def test_no_planted_identifier_in_the_bank(identifiers):
         "plain": identifiers_from(RAW),
         "none": None,
     }[identifiers]
-    bank, excluded = build_quote_bank(quote_table(), planted_patterns=passed)
+    bank, excluded = build_quote_bank(quote_table(), planted_patterns=passed, threshold=THRESHOLD)
     assert not bank.empty
     text = " ".join(bank["quote"]).lower()
     for planted in planted_strings():
@@ -106,7 +109,9 @@ def test_no_planted_identifier_in_the_bank(identifiers):
 
 
 def test_placeholders_replace_each_kind():
-    bank, _ = build_quote_bank(quote_table(), planted_patterns=typed_identifiers_from(RAW))
+    bank, _ = build_quote_bank(
+        quote_table(), planted_patterns=typed_identifiers_from(RAW), threshold=THRESHOLD
+    )
     quotes = bank.set_index("quote_id")["quote"]
     assert quotes["Q-0001"] == "[name] took me from [place] to Bangkok when I was [age]."
     assert quotes["Q-0002"] == "I was [age] girl. My broker's number was [phone]."
@@ -119,7 +124,9 @@ def test_placeholders_replace_each_kind():
 
 def test_consent_is_required_and_excluded_lists_reasons_without_text():
     table = quote_table()
-    bank, excluded = build_quote_bank(table, planted_patterns=identifiers_from(RAW))
+    bank, excluded = build_quote_bank(
+        table, planted_patterns=identifiers_from(RAW), threshold=THRESHOLD
+    )
     no_consent = set(table.loc[table["quote_consent"].str.strip().str.lower() != "yes", "quote_id"])
     assert no_consent == {"Q-0008", "Q-0009"}
     assert not no_consent & set(bank["quote_id"])
@@ -143,7 +150,7 @@ def test_consent_is_required_and_excluded_lists_reasons_without_text():
 def test_mixed_consent_rows_exclude_the_quote():
     table = quote_table()
     table.loc[(table["quote_id"] == "Q-0006") & (table["coder"] == "B"), "quote_consent"] = "no"
-    bank, excluded = build_quote_bank(table)
+    bank, excluded = build_quote_bank(table, threshold=THRESHOLD)
     assert "Q-0006" not in set(bank["quote_id"])
     assert "Q-0006" in set(excluded["quote_id"])
 
@@ -196,7 +203,9 @@ def check_generated_export(path: Path) -> None:
     if planted is None:
         pytest.skip("the interview generator exposes no PLANTED_IDENTIFIERS")
     raw = pd.read_excel(path, engine="openpyxl")
-    bank, excluded = build_quote_bank(raw, planted_patterns=typed_identifiers_from(raw))
+    bank, excluded = build_quote_bank(
+        raw, planted_patterns=typed_identifiers_from(raw), threshold=THRESHOLD
+    )
     assert len(bank) > 0
     consented = raw.loc[raw["quote_consent"].astype(str).str.strip().str.lower() == "yes"]
     assert set(bank["quote_id"]) <= set(consented["quote_id"].dropna())
@@ -210,7 +219,7 @@ def check_generated_export(path: Path) -> None:
             assert value.lower() not in text, f"a {column} survived redaction"
     assert list(excluded.columns) == ["quote_id", "reason"]
     # without the transient list from the raw table the planted details still do not survive
-    bank_blind, _ = build_quote_bank(raw)
+    bank_blind, _ = build_quote_bank(raw, threshold=THRESHOLD)
     blind = " ".join(bank_blind["quote"]).lower()
     for identifier in identifiers:
         assert identifier.lower() not in blind, "a planted identifier survived redaction"

@@ -40,7 +40,7 @@ with job(sm) as j:
     write_csv(sex_differences_survivors(interviews, codes), Path(sm.output.sex_differences))
     reliability = reliability_table(interviews, codes, seed=sm.params.seed)
     write_csv(reliability, Path(sm.output.reliability))
-    bank, excluded = build_quote_bank(interviews, codes=codes)
+    bank, excluded = build_quote_bank(interviews, codes=codes, threshold=threshold)
     write_csv(bank, Path(sm.output.quotes))
     write_csv(excluded, Path(sm.output.quotes_excluded))
     j.seeds["reliability_bootstrap"] = sm.params.seed
