@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from analysis.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
 
@@ -64,7 +65,8 @@ def test_domain_total_equals_total_of_masked_variable():
     masked = svy_total(design, "y_a").iloc[0]
     assert dom["estimate"] == pytest.approx(masked["estimate"])
     assert dom["se"] == pytest.approx(masked["se"], rel=1e-12)
-    assert dom["df"] == design.df  # full design degrees of freedom, not the domain's
+    # the domain's degrees of freedom (R's degf(subset(design, g == "a"))): here every PSU
+    assert dom["df"] == design.df_in(df["g"].eq("a").to_numpy())
 
 
 def test_missing_values_leave_the_design_intact():
@@ -99,6 +101,55 @@ def test_lonely_psu_fail_names_the_stratum():
         svy_total(design, "y")
 
 
+def test_lonely_psu_default_is_r_fail_and_tells_the_user_to_choose():
+    design = SurveyDesign(_lonely(), "w", strata="stratum", psu="psu")
+    assert design.lonely_psu == "fail"
+    with pytest.raises(DesignError, match=r"'S2'.*only one.*lonely_psu: adjust"):
+        svy_mean(design, "y")
+
+
+def test_rows_count_the_lonely_strata_their_domain_touches():
+    df = _lonely()
+    design = SurveyDesign(df, "w", strata="stratum", psu="psu", lonely_psu="adjust")
+    res = svy_mean(design, "y", by="stratum").set_index("stratum")
+    assert res["lonely_strata"].to_dict() == {"S0": 0, "S1": 0, "S2": 1}
+    assert svy_mean(design, "y")["lonely_strata"].iloc[0] == 1
+    share = svy_proportion(design, "g", by="stratum")
+    assert share.groupby("stratum")["lonely_strata"].first().to_dict() == {
+        "S0": 0,
+        "S1": 0,
+        "S2": 1,
+    }
+
+
+def test_domain_inside_one_psu_has_no_interval_rather_than_a_zero_width_one():
+    # stratum S2 has one PSU: its mean has SE 0 around the domain and df = 1 - 1 = 0, where R's
+    # svyciprop gives NaN limits (qt(.975, 0)); a zero-width interval would claim certainty
+    design = SurveyDesign(_lonely(), "w", strata="stratum", psu="psu", lonely_psu="adjust")
+    row = svy_mean(design, "y", by="stratum").set_index("stratum").loc["S2"]
+    assert row["df"] == 0 and row["se"] == pytest.approx(0, abs=1e-12)
+    assert np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+    share = svy_proportion(design, "g", by="stratum")
+    s2 = share[share["stratum"] == "S2"]
+    assert s2["ci_low"].isna().all() and s2["ci_high"].isna().all()
+
+
+def test_domain_intervals_use_the_domains_degrees_of_freedom():
+    # R's svyciprop uses degf(subset(design, domain)): 4 PSUs - 1 stratum = 3, not 12 - 3 = 9
+    df = _frame()
+    design = SurveyDesign(df, "w", strata="stratum", psu="psu")
+    row = svy_proportion(design, "g", by="stratum").iloc[0]
+    assert row["df"] == 3
+    p, se = row["estimate"], row["se"]
+    q = stats.t.ppf(0.975, 3)
+    logit = np.log(p / (1 - p))
+    expit = 1 / (1 + np.exp(-(logit + q * se / (p * (1 - p)))))
+    assert row["ci_high"] == pytest.approx(expit, rel=1e-12)
+    mean = svy_mean(design, "y", by="stratum").iloc[0]
+    assert mean["df"] == 3
+    assert mean["ci_high"] - mean["estimate"] == pytest.approx(q * mean["se"], rel=1e-12)
+
+
 def test_lonely_psu_adjust_centres_on_grand_mean_and_remove_drops_it():
     df = _lonely()
     adjust = SurveyDesign(df, "w", strata="stratum", psu="psu", lonely_psu="adjust")
@@ -125,3 +176,69 @@ def test_fpc_smaller_than_sample_is_rejected():
     df["npop"] = 3
     with pytest.raises(DesignError, match="population count"):
         SurveyDesign(df, "w", strata="stratum", psu="psu", fpc="npop")
+
+
+def _two_stage(seed: int = 5) -> pd.DataFrame:
+    """3 strata, 4 of 10 PSUs each, 2-4 of 6-9 SSUs per PSU, 3 rows per SSU."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for h in range(3):
+        for j in range(4):
+            m, big_m = int(rng.integers(2, 5)), int(rng.integers(6, 10))
+            for k in range(m):
+                for _ in range(3):
+                    w = (10 / 4) * (big_m / m)
+                    rows.append(
+                        {
+                            "h": h,
+                            "psu": j,
+                            "ssu": k,
+                            "N1": 10,
+                            "N2": big_m,
+                            "w": w,
+                            "y": rng.normal(),
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def _textbook_two_stage_variance(df: pd.DataFrame) -> float:
+    """Var of the HT total, stratified two-stage SRSWOR (Sarndal et al. 4.3.21, per stratum)."""
+    var = 0.0
+    for _, stratum in df.groupby("h"):
+        big_n, n = stratum["N1"].iloc[0], stratum["psu"].nunique()
+        psu_totals, within = [], 0.0
+        for _, psu in stratum.groupby("psu"):
+            big_m, m = psu["N2"].iloc[0], psu["ssu"].nunique()
+            ssu = psu.groupby("ssu")["y"].sum()
+            psu_totals.append(big_m * ssu.mean())
+            within += big_m**2 * (1 - m / big_m) * ssu.var(ddof=1) / m
+        t = np.array(psu_totals)
+        var += big_n**2 * (1 - n / big_n) * t.var(ddof=1) / n + big_n / n * within
+    return var
+
+
+def test_two_stage_fpc_adds_the_second_stage_as_the_textbook_estimator():
+    df = _two_stage()
+    design = SurveyDesign(df, "w", strata="h", psu=["psu", "ssu"], fpc=["N1", "N2"])
+    row = svy_total(design, "y").iloc[0]
+    assert row["se"] ** 2 == pytest.approx(_textbook_two_stage_variance(df), rel=1e-10)
+    one_stage = SurveyDesign(df, "w", strata="h", psu="psu", fpc="N1")
+    assert row["se"] > svy_total(one_stage, "y")["se"].iloc[0]  # the old, silent under-report
+    assert "2-stage" in design.variance_method and "2-stage" in design.describe()
+    assert "with-replacement" in SurveyDesign(df, "w", psu=["psu", "ssu"]).variance_method
+
+
+def test_two_stage_fpc_as_fractions_equals_counts():
+    df = _two_stage()
+    df["f1"] = 4 / df["N1"]
+    df["f2"] = df.groupby(["h", "psu"])["ssu"].transform("nunique") / df["N2"]
+    counts = SurveyDesign(df, "w", strata="h", psu=["psu", "ssu"], fpc=["N1", "N2"])
+    fractions = SurveyDesign(df, "w", strata="h", psu=["psu", "ssu"], fpc=["f1", "f2"])
+    a, b = svy_mean(counts, "y").iloc[0], svy_mean(fractions, "y").iloc[0]
+    assert a["se"] == pytest.approx(b["se"], rel=1e-12)
+
+
+def test_first_stage_fpc_with_two_stages_is_refused_not_under_reported():
+    with pytest.raises(DesignError, match=r"fpc.*2 sampling stage.*one fpc column per stage"):
+        SurveyDesign(_two_stage(), "w", strata="h", psu=["psu", "ssu"], fpc="N1")

@@ -133,7 +133,10 @@ def test_run_estimates_on_officer_like_data():
     declared = {b if isinstance(b, str) else "|".join(b) for b in spec["by"]}
     assert {"women", "age_band"} <= declared
     assert set(harass["group_var"]) == {OVERALL} | declared
-    assert out["df"].eq(6 * 5 - 6).all()
+    # each row has its domain's degrees of freedom (R's svyciprop: PSUs - strata in the domain)
+    assert out.loc[out["group_var"] == OVERALL, "df"].eq(6 * 5 - 6).all()
+    assert out.loc[out["group_var"] == "country_label", "df"].eq(2 * 5 - 2).all()
+    assert out["lonely_strata"].eq(0).all()
     pd.testing.assert_frame_equal(out, run_estimates(df, entry, dataset="officer_survey"))
 
 
