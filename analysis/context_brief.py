@@ -7,8 +7,9 @@ Two jobs, kept apart like the rest of the pipeline:
   ASEAN totals and shares as ranges (a "<5" cell is 0-4, never one number), with the source and
   its publication date on every row.
 - ``ContextFindings`` reads those tables and adds the findings the section quotes, each with the
-  table row it came from, and fills the authored section template (``reports/text/context.md``)
-  with their texts. Without the tables the section is an empty string and the brief omits it.
+  table row it came from, and fills the authored section template
+  (``reports/regional/text/context.md``) with their texts. Without the tables the section is
+  an empty string and the brief omits it.
 """
 
 from __future__ import annotations

@@ -628,7 +628,8 @@ class RegionalFindings:
                 dataset="interviews",
                 file=path,
                 column="quote_id",
-                hint="choose a quote ID listed in the quote bank in reports/text/quotes.yaml.",
+                hint="choose a quote ID listed in the quote bank in "
+                "reports/regional/text/quotes.yaml.",
             )
         row, src = one_row(quotes, path, {"quote_id": quote_id})
         self.book.add("quote_text", row["quote"], str(row["quote"]), {**src, "column": "quote"})

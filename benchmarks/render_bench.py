@@ -8,6 +8,7 @@ from typing import Any
 
 from analysis.render import render_brief
 from analysis.render.brief import FORMATS
+from analysis.report_projects import brief_document, brief_kind
 from benchmarks.stats import summary
 
 ENGINE = "pandoc"
@@ -16,7 +17,7 @@ WAVE = "2025"
 
 def qmd_for(copy: Path, brief: str) -> Path:
     """The Quarto source of a brief, as the workflow picks it (regional or country)."""
-    return copy / "reports" / ("regional.qmd" if brief == "regional" else "country.qmd")
+    return brief_document(brief_kind(brief), copy / "reports")
 
 
 def bench_render(copy: Path, work_dir: Path, repeats: int, log=print) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from analysis.regional_brief import BriefTables, RegionalFindings
 from analysis.tables import write_csv
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "reports" / "text" / "context.md"
+TEMPLATE = REPO / "reports" / "regional" / "text" / "context.md"
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference-data"
 GLOTIP = REFERENCE / "trafficking" / "unodc_glotip_data_2025-04-14.xlsx"
 POLICE = REFERENCE / "women_police" / "unstats_share_female_police_IV4.tsv"
@@ -236,7 +236,7 @@ def test_rendered_brief_with_context_is_two_to_four_pages(tmp_path: Path) -> Non
     ).build(previous_wave="2023", figure_paths=figures)
     findings = tmp_path / "regional.yaml"
     findings.write_text(to_yaml(book.to_dict("Regional brief", 1748822400, {})), "utf-8")
-    qmd = REPO / "reports" / "regional.qmd"
+    qmd = REPO / "reports" / "regional" / "regional.qmd"
     out = render_brief(qmd, findings, tmp_path / "out", ("pdf",), "pandoc", work_dir=tmp_path)
     reader = pypdf.PdfReader(out["pdf"])
     assert 2 <= len(reader.pages) <= 4

@@ -135,7 +135,9 @@ def test_first_wave_country_brief(tmp_path: Path) -> None:
 
 
 def test_authored_note_template_has_every_field() -> None:
-    template = Path(__file__).resolve().parents[1] / "reports" / "text" / "country-note.md"
+    template = (
+        Path(__file__).resolve().parents[1] / "reports" / "country" / "text" / "country-note.md"
+    )
     entry = {"country": "Viet Nam", "slug": "viet-nam", "respondents": 120}
     note = country_note(
         template.read_text("utf-8"), entry, wave="2025", min_respondents=150, threshold=10

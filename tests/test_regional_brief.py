@@ -419,7 +419,7 @@ def test_rendered_regional_brief_is_two_to_four_a4_pages(tmp_path: Path) -> None
     book = builder.build(previous_wave="2023", figure_paths=figures)
     findings = tmp_path / "regional.yaml"
     findings.write_text(to_yaml(book.to_dict("Regional brief", 1748822400, {})), "utf-8")
-    qmd = Path(__file__).resolve().parents[1] / "reports" / "regional.qmd"
+    qmd = Path(__file__).resolve().parents[1] / "reports" / "regional" / "regional.qmd"
     out = render_brief(qmd, findings, tmp_path / "out", ("pdf",), "pandoc", work_dir=tmp_path)
     reader = pypdf.PdfReader(out["pdf"])
     assert 2 <= len(reader.pages) <= 4

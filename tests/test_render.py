@@ -17,12 +17,16 @@ import yaml
 
 from analysis.figures import bar_with_ci, save_figure
 from analysis.render import RenderInputError, engine_versions, render_brief
+from analysis.render.docx_reference import normalise_docx
+from analysis.render.findings_file import load_findings
 from analysis.render.fonts import font_dirs, missing_scripts
 from analysis.render.quarto_md import escape_md, resolve_shortcodes
+from analysis.render.staging import stage_brief, write_brief_inputs
+from analysis.report_projects import brief_source_files, unresolved_includes
 
 REPO = Path(__file__).resolve().parents[1]
-REGIONAL = REPO / "reports" / "regional.qmd"
-COUNTRY = REPO / "reports" / "country.qmd"
+REGIONAL = REPO / "reports" / "regional" / "regional.qmd"
+COUNTRY = REPO / "reports" / "country" / "country.qmd"
 EPOCH = 1735603200  # 2024-12-31
 RUN_ID = "run-2025-test-0042"
 MANIFEST = "9f2c" + "ab" * 30
@@ -93,26 +97,28 @@ def placeholder(key: str) -> str:
     return "v" + hashlib.sha256(key.encode()).hexdigest()[:6]
 
 
-def make_fixture(root: Path) -> Path:
-    """A findings file with real (house-style) figures and tables; returns its path.
+def make_fixture(root: Path, qmd: Path = REGIONAL) -> Path:
+    """A findings file for the brief `qmd` with real (house-style) figures and tables; returns
+    its path.
 
-    Hand-set texts for the main findings; every other key the .qmd sources print gets a
-    distinct placeholder, and every figure they include is drawn, so the sources can grow
-    without this fixture going stale."""
+    Hand-set texts for the main findings; every other key the .qmd prints gets a distinct
+    placeholder, and every figure it includes is drawn, so the source can grow without this
+    fixture going stale. Only what this one brief needs: a staged brief must render without
+    any other brief's figures, tables or sections."""
     fig_dir = root / "results" / "figures" / "2025"
     table = pd.DataFrame(
         COUNTRIES, columns=["group_value", "estimate", "ci_lower", "ci_upper", "suppressed"]
     )
     alt = "Horizontal bar chart of the share of women among officers by country."
-    names = qmd_figures(REGIONAL) | qmd_figures(COUNTRY) | {"women_by_country"}
+    names = qmd_figures(qmd)
     for name in sorted(names):
         fig = bar_with_ci(table, xlabel="Women among officers (weighted %, 95% CI)")
         save_figure(fig, fig_dir / name, alt)
-    texts = {key: placeholder(key) for key in qmd_keys(REGIONAL) | qmd_keys(COUNTRY)}
-    # Place names in the region's scripts, printed through findings the regional brief shows.
-    spare = sorted(qmd_keys(REGIONAL) - set(TEXTS))
+    texts = {key: placeholder(key) for key in qmd_keys(qmd)}
+    # Place names in the region's scripts, printed through findings the brief shows.
+    spare = sorted(qmd_keys(qmd) - set(TEXTS))
     texts.update(zip(spare, PLACES.values(), strict=False))
-    texts.update(TEXTS)
+    texts.update({key: text for key, text in TEXTS.items() if key in texts})
     findings = {
         "brief": "regional",
         "wave": "2025",
@@ -179,14 +185,16 @@ def make_fixture(root: Path) -> Path:
     }
     findings["sections"] = {
         name: {"markdown": f"## Section {name}\n\nWords of the {name} section.\n"}
-        for name in sorted(qmd_sections(REGIONAL) | qmd_sections(COUNTRY))
+        for name in sorted(qmd_sections(qmd))
     }
-    for name in sorted(qmd_tables(REGIONAL) | qmd_tables(COUNTRY)):
+    for name in sorted(qmd_tables(qmd)):
         findings["tables"].setdefault(
             name,
             {"caption": f"Table {name}", "columns": ["Group", "Value"], "rows": [["All", "1%"]]},
         )
     path = root / "results" / "findings" / "2025" / "regional.yaml"
+    if qmd != REGIONAL:
+        findings["tables"] = {k: v for k, v in findings["tables"].items() if k in qmd_tables(qmd)}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(findings, allow_unicode=True, sort_keys=True), encoding="utf-8")
     return path
@@ -459,12 +467,56 @@ def test_html_in_headless_chromium(rendered: dict[str, Path], tmp_path: Path):
         driver.quit()
 
 
-def test_quarto_engine(tmp_path: Path):
+@pytest.mark.parametrize("qmd", [REGIONAL, COUNTRY], ids=["regional", "country"])
+def test_staged_brief_is_a_quarto_project_of_one_document(tmp_path: Path, qmd: Path):
+    """Quarto resolves the includes of every document of a project, even when asked to render
+    one: the staged copy holds the brief's own document only, names it as the one render
+    target, and every include in it resolves with this brief's findings alone."""
+    findings = load_findings(make_fixture(tmp_path, qmd))
+    staged = stage_brief(qmd, findings, tmp_path / "stage", "quarto", tmp_path)
+    assert sorted(p.name for p in staged.root.rglob("*.qmd")) == [qmd.name]
+    config = yaml.safe_load((staged.root / "_quarto.yml").read_text(encoding="utf-8"))
+    assert config["project"]["render"] == [qmd.name]
+    assert unresolved_includes(staged.root) == []
+    assert (staged.root / "_typst" / "typst-show.typ").is_file()
+
+
+def test_an_include_the_findings_cannot_fill_is_refused_before_rendering(tmp_path: Path):
+    path = make_fixture(tmp_path, COUNTRY)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["tables"].pop("country_vs_region")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RenderInputError, match="country_vs_region"):
+        stage_brief(COUNTRY, load_findings(path), tmp_path / "stage", "quarto", tmp_path)
+
+
+def test_unresolved_includes_sees_a_sibling_documents_includes(tmp_path: Path):
+    (tmp_path / "a.qmd").write_text("{{< include _tables/a.md >}}\n", encoding="utf-8")
+    (tmp_path / "_tables").mkdir()
+    (tmp_path / "_tables" / "a.md").write_text("A\n", encoding="utf-8")
+    assert unresolved_includes(tmp_path) == []
+    (tmp_path / "b.qmd").write_text("{{< include _tables/b.md >}}\n", encoding="utf-8")
+    assert unresolved_includes(tmp_path) == ["b.qmd: _tables/b.md"]
+
+
+def test_preview_files_are_not_brief_sources(tmp_path: Path):
+    project = tmp_path / "regional"
+    shutil.copytree(REGIONAL.parent, project)
+    before = brief_source_files(project)
+    findings = load_findings(make_fixture(tmp_path))
+    write_brief_inputs(project, findings, "quarto", tmp_path)
+    assert (project / "_variables.yml").is_file()
+    assert brief_source_files(project) == before
+    assert unresolved_includes(project) == []
+
+
+@pytest.mark.parametrize("qmd", [REGIONAL, COUNTRY], ids=["regional", "country"])
+def test_quarto_engine(tmp_path: Path, qmd: Path):
     if shutil.which("quarto") is None:
         pytest.skip("quarto not on PATH (our build machines cannot install it)")
-    make_fixture(tmp_path)
+    make_fixture(tmp_path, qmd)
     out = render_brief(
-        REGIONAL,
+        qmd,
         tmp_path / "results/findings/2025/regional.yaml",
         tmp_path / "q",
         formats=("html", "pdf", "docx"),
@@ -474,13 +526,32 @@ def test_quarto_engine(tmp_path: Path):
     )
     for path in out.values():
         assert path.stat().st_size > 1000
-    assert TEXTS["women_share"] in out["html"].read_text(encoding="utf-8")
+    assert TEXTS["harassment_women"] in out["html"].read_text(encoding="utf-8")
 
 
 def test_country_template_renders(tmp_path: Path):
-    make_fixture(tmp_path)
+    make_fixture(tmp_path, COUNTRY)
     out = _render(tmp_path, "country", formats=("html",), qmd=COUNTRY)
     assert TEXTS["harassment_women"] in out["html"].read_text(encoding="utf-8")
+
+
+def test_docx_drawings_carry_no_path_of_the_rendering_machine(tmp_path: Path):
+    """Quarto describes its DOCX callout icons by their path in Quarto's install: a screen
+    reader would read the path aloud, and the bytes would depend on the machine."""
+    icon = "/opt/quarto/share/formats/docx/important.png"
+    document = (
+        f'<w:document xmlns:w="x"><pic:cNvPr id="1" name="{icon}" descr="{icon}"/>'
+        '<wp:docPr id="2" name="Picture 2" descr="Bar chart of women by country"/></w:document>'
+    )
+    path = tmp_path / "b.docx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("word/document.xml", document)
+    normalise_docx(path, EPOCH)
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    assert "/opt/quarto" not in xml
+    assert 'name="important.png"' in xml
+    assert 'descr="Bar chart of women by country"' in xml
 
 
 def test_missing_finding_is_named(tmp_path: Path):

@@ -92,7 +92,7 @@ def brief_html(results: Path, wave: str) -> str:
 
 def quoted_findings(root: Path, brief: str = "regional") -> set[str]:
     """Names of the findings the brief's .qmd quotes with `{{< var name >}}`."""
-    return set(VAR.findall((root / "reports" / f"{brief}.qmd").read_text(encoding="utf-8")))
+    return set(VAR.findall((root / "reports" / brief / f"{brief}.qmd").read_text(encoding="utf-8")))
 
 
 def record_key(record: dict) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -419,7 +419,7 @@ def test_new_wave_leaves_other_outputs_alone(grown_run: GrownRun) -> None:
 
 def qmd_context(root: Path, name: str, words: int = 2) -> tuple[str, str]:
     """The plain words just before and after `{{< var name >}}` in the regional brief's source."""
-    source = (root / "reports" / "regional.qmd").read_text(encoding="utf-8")
+    source = (root / "reports" / "regional" / "regional.qmd").read_text(encoding="utf-8")
     for line in source.splitlines():
         found = re.search(r"\{\{<\s*var\s+" + re.escape(name) + r"\s*>\}\}", line)
         if found:

@@ -206,12 +206,37 @@ def add_footer(entries: dict[str, bytes], footer: DocxFooter) -> dict[str, bytes
     return out
 
 
+# A drawing's description, title or name that is a file path of the machine that made the
+# document (Quarto writes its install path as the description of callout icons).
+PATH_ATTRIBUTE = re.compile(r'\b(descr|title|name)="((?:/|[A-Za-z]:[\\/]|file:)[^"]*)"')
+
+
+PATH_SEPARATOR = re.compile(r"[\\/]")
+
+
+def scrub_machine_paths(xml: str) -> str:
+    """Drop absolute paths from drawing attributes: a description or title that is a path
+    becomes empty (a decorative image, which screen readers skip), a name its file name."""
+
+    def clean(match: re.Match[str]) -> str:
+        attribute, value = match.group(1), match.group(2)
+        if attribute == "name":
+            return 'name="' + PATH_SEPARATOR.split(value)[-1] + '"'
+        return f'{attribute}=""'
+
+    return PATH_ATTRIBUTE.sub(clean, xml)
+
+
 def normalise_docx(path: Path, epoch: int, footer: DocxFooter | None = None) -> None:
-    """Rewrite a .docx in place: sorted entries, fixed timestamps, fixed document dates, and
-    (when `footer` is given) the provenance footer on every page."""
+    """Rewrite a .docx in place: sorted entries, fixed timestamps, fixed document dates, no
+    file paths of the rendering machine in drawing attributes, and (when `footer` is given) the
+    provenance footer on every page."""
     when = dt.datetime.fromtimestamp(max(epoch, 315532800), tz=dt.UTC)
     with zipfile.ZipFile(path) as zin:
         entries = {name: zin.read(name) for name in zin.namelist()}
+    for name in sorted(entries):
+        if name.startswith("word/") and name.endswith(".xml"):
+            entries[name] = scrub_machine_paths(entries[name].decode("utf-8")).encode("utf-8")
     if footer is not None:
         entries = add_footer(entries, footer)
     if "docProps/core.xml" in entries:

@@ -1,5 +1,13 @@
-"""Make a fresh staging copy of the Quarto project for one render: the .qmd sources plus the
-generated _variables.yml, _tables/, _figures/, figures/ and house-style files."""
+"""Stage one brief for one engine: a fresh copy of the brief's own Quarto project
+(`reports/<kind>/`) with what the run produced written into it: _variables.yml, _tables/,
+_figures/, _sections/, figures/ and the house-style files.
+
+Each brief kind is a Quarto project of its own with a single document, and the staged copy
+names it as the project's only render target: Quarto resolves the includes of every document
+of a project even when asked to render one, so a staged folder must hold no other document.
+`stage_brief` checks that every include of every document in the staged folder resolves
+before an engine runs (`unresolved_includes`).
+"""
 
 from __future__ import annotations
 
@@ -22,25 +30,15 @@ from analysis.render.quarto_md import (
     table_markdown,
 )
 from analysis.render.versions import engine_label
-
-STYLE_DIR = Path(__file__).resolve().parents[1] / "style"
-STYLE_FILES = ("wps-brief.typ", "brief-template.typst", "wps.css", "quarto-compat.lua")
-GENERATED = (
-    "_site",
-    ".quarto",
-    "_freeze",
-    "*_files",
-    "_variables.yml",
-    "_tables",
-    "_figures",
-    "_sections",
-    "figures",
-    "*.html",
-    "*.pdf",
-    "*.docx",
-    "*.typ.out",
-    ".gitignore",
+from analysis.report_projects import (
+    STYLE_DIR,
+    STYLE_FILES,
+    brief_source_files,
+    is_generated,
+    unresolved_includes,
 )
+
+QUARTO_CONFIG = "_quarto.yml"
 
 
 @dataclass(frozen=True)
@@ -144,17 +142,18 @@ def _provenance_tables(f: BriefFindings, variables: dict[str, Any]) -> dict[str,
     }
 
 
-def stage_brief(
-    qmd: Path, findings: BriefFindings, work_dir: Path, engine: str, data_root: Path
-) -> StagedBrief:
-    """Copy qmd's project folder to a fresh folder in work_dir and generate the brief's inputs."""
-    project = qmd.parent
-    root = work_dir / f"{findings.brief}-{qmd.stem}-{engine}"
-    if root.exists():
-        shutil.rmtree(root)
-    shutil.copytree(project, root, ignore=shutil.ignore_patterns(*GENERATED))
-    for name in STYLE_FILES:
-        shutil.copy2(STYLE_DIR / name, root / name)
+def write_brief_inputs(
+    root: Path, findings: BriefFindings, engine: str, data_root: Path
+) -> dict[str, Any]:
+    """Write what a render of `findings` needs into the brief's project folder `root`:
+    house style, reference.docx, figures, tables, sections and _variables.yml (replacing any
+    earlier ones). Returns the variables (every number of the brief, as text)."""
+    for entry in sorted(root.iterdir()):
+        if is_generated(entry.name):
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for name, target in STYLE_FILES.items():
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(STYLE_DIR / name, root / target)
     build_reference_docx(root / "reference.docx", findings.source_date_epoch)
 
     (root / "figures").mkdir()
@@ -184,6 +183,44 @@ def stage_brief(
         yaml.safe_dump(variables, sort_keys=True, allow_unicode=True, width=1000),
         encoding="utf-8",
     )
+    return variables
+
+
+def _copy_project(qmd: Path, root: Path) -> None:
+    """Copy the sources of qmd's project into `root`: the one document, never a sibling."""
+    project = qmd.parent
+    for source in brief_source_files(project):
+        rel = source.relative_to(project)
+        if source.suffix == ".qmd" and source != qmd:
+            continue
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, root / rel)
+
+
+def _render_only(root: Path, qmd_name: str) -> None:
+    """Name the staged document as the project's only render target in _quarto.yml."""
+    path = root / QUARTO_CONFIG
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    config = config if isinstance(config, dict) else {}
+    project = config.get("project") if isinstance(config.get("project"), dict) else {}
+    config["project"] = {**project, "type": project.get("type", "default"), "render": [qmd_name]}
+    path.write_text(
+        yaml.safe_dump(config, sort_keys=True, allow_unicode=True, width=1000), encoding="utf-8"
+    )
+
+
+def stage_brief(
+    qmd: Path, findings: BriefFindings, work_dir: Path, engine: str, data_root: Path
+) -> StagedBrief:
+    """Copy qmd's own Quarto project into a fresh folder in work_dir, write the brief's
+    inputs, and check that Quarto could resolve every include there."""
+    root = work_dir / f"{findings.brief}-{qmd.stem}-{engine}"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    _copy_project(qmd, root)
+    _render_only(root, qmd.name)
+    variables = write_brief_inputs(root, findings, engine, data_root)
 
     staged_qmd = root / qmd.name
     meta, body = split_front_matter(staged_qmd.read_text(encoding="utf-8"))
@@ -201,4 +238,13 @@ def stage_brief(
         }
     )
     staged_qmd.write_text(join_front_matter(meta, body), encoding="utf-8")
+    missing = unresolved_includes(root)
+    if missing:
+        raise RenderInputError(
+            str(findings.path),
+            f"the staged Quarto project of {qmd.name} has includes that do not resolve: "
+            + "; ".join(missing),
+            "the findings file lacks the figure, table or section those includes name: "
+            "rebuild the findings, or remove the include from the .qmd.",
+        )
     return StagedBrief(root=root, qmd=staged_qmd, findings=findings, variables=variables, meta=meta)

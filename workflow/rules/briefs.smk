@@ -54,7 +54,7 @@ checkpoint plan_briefs:
 rule write_brief_note:
     input:
         plan=f"{RESULTS}/findings/{{wave}}/briefs.json",
-        template="reports/text/country-note.md",
+        template="reports/country/text/country-note.md",
     output:
         note=report(
             f"{RESULTS}/briefs/{{wave}}/{{brief}}.note.md",
@@ -79,7 +79,7 @@ rule build_findings:
         unpack(brief_plan_input),
         unpack(context_tables),
         inputs=rules.describe_inputs.output.inputs,
-        quote_choice="reports/text/quotes.yaml",
+        quote_choice="reports/regional/text/quotes.yaml",
     output:
         findings=report(
             f"{RESULTS}/findings/{{wave}}/{{brief}}.yaml",

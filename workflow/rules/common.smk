@@ -4,6 +4,12 @@ from pathlib import Path
 
 from analysis.discover import latest_wave, wave_files
 from analysis.plan import load_plan
+from analysis.report_projects import (
+    brief_document,
+    brief_kind,
+    brief_project,
+    brief_source_files,
+)
 
 RAW = Path(config["raw_dir"])
 RESULTS = config["results_dir"]
@@ -131,7 +137,7 @@ def context_tables(wildcards) -> dict[str, str]:
     if not CONTEXT_SOURCES or wildcards.brief != "regional":
         return {}
     tables = {f"context_{name}": path for name, path in context_outputs().items()}
-    return {**tables, "context_template": "reports/text/context.md"}
+    return {**tables, "context_template": str(brief_project("regional") / "text/context.md")}
 
 
 def previous_wave(wave: str) -> str | None:
@@ -245,19 +251,13 @@ def figure_inputs_list(wildcards) -> list[str]:
 
 
 def brief_sources(wildcards) -> dict[str, str]:
-    """The Quarto project's files: a change to the words or the style re-renders the brief."""
-    qmd = (
-        "reports/regional.qmd"
-        if wildcards.brief == "regional"
-        else "reports/country.qmd"
-    )
-    files = sorted(
-        str(p)
-        for folder in ("reports", "analysis/style")
-        for p in Path(folder).rglob("*")
-        if p.is_file() and p.suffix != ".qmd"
-    )
-    return {"qmd": qmd, **{f"source_{i}": path for i, path in enumerate(files)}}
+    """The brief kind's own Quarto project (document, words, settings) and the house style:
+    a change to them re-renders the briefs of that kind only."""
+    kind = brief_kind(wildcards.brief)
+    qmd = brief_document(kind)
+    files = [p for p in brief_source_files(brief_project(kind)) if p != qmd]
+    files += sorted(p for p in Path("analysis/style").rglob("*") if p.is_file())
+    return {"qmd": str(qmd), **{f"source_{i}": str(p) for i, p in enumerate(files)}}
 
 
 def brief_outputs() -> dict[str, str]:
