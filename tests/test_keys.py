@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,24 @@ def test_the_workflow_prints_the_warning_when_a_run_starts() -> None:
     start = text.index("onstart:")
     block = text[start : text.index("\n\n\n", start)]
     assert 'warn_if_example_key(config["pseudonymisation"])' in block
+
+
+@pytest.mark.workflow
+def test_a_run_warns_once_on_the_console_and_keeps_its_tables_owner_only(
+    tmp_path: Path,
+) -> None:
+    """Snakemake on the bundled training wave: the warning on the run's console exactly once
+    (the clean job's copy goes to its log), and the row-level outputs owner-only."""
+    from analysis.tiers import check_tiers
+    from tests.workflow_run import copy_project, run_snakemake
+
+    root = copy_project(tmp_path / "project")
+    done = run_snakemake(root, "results/clean/training/2024.parquet", cores=1)
+    assert done.stderr.count("PUBLIC example key") == 1, done.stderr[-3000:]
+    log = root / "results" / "logs" / "clean_wave" / "training" / "2024.log"
+    assert "PUBLIC example key" in log.read_text(encoding="utf-8")
+    results = root / "results"
+    for rel in ("clean/training/2024.parquet", "clean/training/2024.csv", "quarantine/training"):
+        path = results / rel
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), rel
+    assert check_tiers(results, root / "data" / "raw") == []
