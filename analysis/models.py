@@ -33,6 +33,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.design import DesignError, SurveyDesign, domain_mask
+from analysis.formula_grammar import FormulaError, check_formula, safe_eval_env
 
 FAMILIES = ("gaussian", "binomial", "poisson", "negbin", "ordinal")
 LINKS = {"gaussian": "identity", "binomial": "logit", "ordinal": "logit"}
@@ -123,43 +124,249 @@ def _sandwich_influence(res, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.
     return score @ bread
 
 
-def _ame(beta, x, w, infl, names, term_cols) -> tuple[np.ndarray, np.ndarray]:
-    """Average marginal effects of a logit model and their per-row influence values.
+@dataclass(frozen=True)
+class BinaryOutcome:
+    """A binomial outcome as 0/1 with the level counted as the event, named for readers."""
 
-    Columns of a categorical term: discrete change from the reference level (all the term's
-    columns 0) to that level. Other 0/1 columns: discrete change 0 -> 1. Other columns (and
-    interactions): the average derivative ``beta_j p (1 - p)``.
+    y: np.ndarray
+    event: object
+    modelled: str  # e.g. "P(sch_wide = Yes)"
+
+
+def _same_level(level: object, event: object) -> bool:
+    """Does a plan's ``event:`` value name this outcome level (1 == 1.0 == "1" == True)?"""
+    if isinstance(level, bool | np.bool_):
+        level = int(level)
+        if isinstance(event, str) and event.lower() in ("true", "false"):
+            event = event.lower() == "true"
+    if isinstance(event, bool):
+        event = int(event)
+    if str(level) == str(event):
+        return True
+    try:
+        return float(level) == float(event)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _bare(name: str) -> str:
+    """``I(api00 > 743)`` -> ``api00 > 743`` (patsy's identity wrapper left out for readers)."""
+    return name[2:-1] if name.startswith("I(") and name.endswith(")") else name
+
+
+def _outcome_levels(y_df: pd.DataFrame) -> tuple[str, tuple | None]:
+    """The outcome's name and, when patsy expanded it into indicator columns, its levels."""
+    info = y_df.design_info
+    name = info.term_names[0] if info.term_names else str(y_df.columns[0])
+    factors = [f for term in info.terms for f in term.factors]
+    if len(factors) == 1 and info.factor_infos[factors[0]].type == "categorical":
+        return name, tuple(info.factor_infos[factors[0]].categories)
+    return name, None
+
+
+def binary_outcome(y_df: pd.DataFrame, event: object | None) -> BinaryOutcome:
+    """The 0/1 outcome of a binomial model, counting ``event`` (or the unambiguous level).
+
+    Unambiguous without ``event``: a 0/1 numeric outcome (event 1) and a logical one such as
+    ``I(api00 > 743)`` (event True). Text outcomes with two levels need the plan to name the
+    event (``event: "Yes"``); anything else is refused, never silently modelled as the
+    complement.
+    """
+    name, levels = _outcome_levels(y_df)
+    if levels is None:
+        y = y_df.iloc[:, 0].to_numpy(dtype=float)
+        _check_outcome(y, "binomial", name)
+        if event is None or _same_level(1, event):
+            return BinaryOutcome(y, 1, f"P({name} = 1)")
+        if _same_level(0, event):
+            return BinaryOutcome(1.0 - y, 0, f"P({name} = 0)")
+        raise DesignError(
+            f"binomial outcome {name!r} is 0/1 but the model's event is {event!r}; "
+            "set `event: 1` (or 0) in the plan, or leave it out to model P({name} = 1)"
+        )
+    shown = [str(v) for v in levels]
+    logical = set(levels) <= {False, True}
+    if len(levels) > 2:
+        raise DesignError(
+            f"binomial outcome {name!r} has {len(levels)} levels {shown}; a binomial model needs "
+            "two: recode it to two levels (or use family: ordinal for ordered categories)"
+        )
+    if event is None and logical:
+        event = True
+    if event is None:
+        raise DesignError(
+            f"binomial outcome {name!r} has the text levels {shown} and the model does not say "
+            f"which one is the event: add `event:` to the model in the plan (e.g. "
+            f"`event: {shown[-1]!r}` to model P({name} = {shown[-1]}))"
+        )
+    matches = [i for i, level in enumerate(levels) if _same_level(level, event)]
+    if not matches:
+        raise DesignError(
+            f"the event {event!r} given for binomial outcome {name!r} is none of its levels "
+            f"{shown} in the analysed rows; set `event:` to one of them"
+        )
+    level = levels[matches[0]]
+    y = y_df.iloc[:, matches[0]].to_numpy(dtype=float)
+    if logical:
+        modelled = f"P({_bare(name)})" if level else f"P(not ({_bare(name)}))"
+    else:
+        modelled = f"P({name} = {level})"
+    return BinaryOutcome(y, level, modelled)
+
+
+@dataclass(frozen=True)
+class AmeContrast:
+    """One average marginal effect: the row it is reported on and the two shifted frames.
+
+    The unit-level effect is ``(p(high) - p(low)) / step``: a central difference in a
+    continuous variable (``step = 2h``), or the discrete change between two levels (``step=1``).
     """
 
-    def p_of(m):
-        return 1 / (1 + np.exp(-(m @ beta)))
+    row: int
+    high: pd.DataFrame
+    low: pd.DataFrame
+    step: float
+
+
+def _main_columns(info, variable: str, columns: list[str]) -> tuple[slice, bool] | None:
+    """Columns of the term that is ``variable`` alone (``x``, ``C(x)``), and if categorical."""
+    for term, sl in info.term_slices.items():
+        if len(term.factors) != 1:
+            continue
+        factor = term.factors[0]
+        if formula_variables(factor.name(), columns) != [variable]:
+            continue
+        categorical = info.factor_infos[factor].type == "categorical"
+        if categorical or term.name() == variable:
+            return sl, categorical
+    return None
+
+
+def _with(frame: pd.DataFrame, variable: str, values) -> pd.DataFrame:
+    """A copy of the model frame with one variable replaced (categoricals keep their levels)."""
+    out = frame.copy()
+    if isinstance(frame[variable].dtype, pd.CategoricalDtype):
+        cats = frame[variable].cat.categories
+        out[variable] = pd.Categorical([values] * len(frame), categories=cats)
+    else:
+        out[variable] = values
+    return out
+
+
+def ame_contrasts(info, frame: pd.DataFrame, names: list[str]) -> list[AmeContrast]:
+    """The average marginal effects a model reports, each on the row of its main-effect term.
+
+    Every right-hand variable with a term of its own gets one: a continuous variable the
+    derivative of the prediction through every column it enters (``x + I(x**2)``, ``x*z``),
+    a 0/1 variable the change 0 -> 1, and a categorical variable (treatment coding) the
+    change from the reference to each level. Rows of other terms carry no AME.
+    """
+    columns = list(map(str, frame.columns))
+    variables: list[str] = []
+    for term in info.terms:
+        for factor in term.factors:
+            variables += [
+                v for v in formula_variables(factor.name(), columns) if v not in variables
+            ]
+    out: list[AmeContrast] = []
+    for variable in variables:
+        found = _main_columns(info, variable, columns)
+        if found is None:
+            continue
+        sl, categorical = found
+        if categorical:
+            out += _level_contrasts(frame, variable, names, sl)
+            continue
+        x = frame[variable].to_numpy(dtype=float)
+        if np.isin(x, (0.0, 1.0)).all():
+            out.append(
+                AmeContrast(sl.start, _with(frame, variable, 1.0), _with(frame, variable, 0.0), 1.0)
+            )
+            continue
+        h = 1e-5 * (float(np.std(x)) or 1.0)
+        out.append(
+            AmeContrast(
+                sl.start, _with(frame, variable, x + h), _with(frame, variable, x - h), 2 * h
+            )
+        )
+    return out
+
+
+def _level_contrasts(
+    frame: pd.DataFrame, variable: str, names: list[str], sl: slice
+) -> list[AmeContrast]:
+    """Reference -> level changes for the treatment-coded columns ``v[T.level]`` of a factor."""
+    levels = {str(c): c for c in frame[variable].cat.categories}
+    coded = {}
+    for j in range(sl.start, sl.stop):
+        match = re.search(r"\[T\.(.*)\]$", names[j])
+        if match is None or match.group(1) not in levels:
+            return []  # not treatment coding: no reference level to compare with
+        coded[j] = levels[match.group(1)]
+    rest = [c for c in levels.values() if c not in coded.values()]
+    if len(rest) != 1:
+        return []
+    low = _with(frame, variable, rest[0])
+    return [AmeContrast(j, _with(frame, variable, level), low, 1.0) for j, level in coded.items()]
+
+
+def _ame(
+    beta, info, contrasts: list[AmeContrast], w, infl, n_cols: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Average marginal effects of a logit model on their rows, and their per-row influence.
+
+    The estimate is the weighted mean of the unit-level effects; its influence adds the
+    sampling of the units (``w (g - ame) / sum w``) and that of the coefficients (the
+    coefficients' influence times the gradient of the AME in ``beta``).
+    """
+
+    def prob(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        m = np.asarray(patsy.build_design_matrices([info], frame)[0], dtype=float)
+        return 1 / (1 + np.exp(-(m @ beta))), m
 
     wsum = w.sum()
-    est = np.full(len(names), np.nan)
-    z = np.zeros((x.shape[0], len(names)))
-    for j, name in enumerate(names):
-        if name == "Intercept":
-            continue
-        group = term_cols.get(name, [j])
-        binary = np.isin(x[:, j], (0.0, 1.0)).all()
-        if len(group) > 1 or binary:
-            x1, x0 = x.copy(), x.copy()
-            x1[:, group] = 0.0
-            x0[:, group] = 0.0
-            x1[:, j] = 1.0
-            p1, p0 = p_of(x1), p_of(x0)
-            g = p1 - p0
-            grad = w[:, None] * ((p1 * (1 - p1))[:, None] * x1 - (p0 * (1 - p0))[:, None] * x0)
-        else:
-            p = p_of(x)
-            g = beta[j] * p * (1 - p)
-            dp = p * (1 - p)
-            grad = w[:, None] * (beta[j] * (dp * (1 - 2 * p))[:, None] * x)
-            grad[:, j] += w * dp
-        est[j] = float((w * g).sum() / wsum)
-        dgrad = grad.sum(axis=0) / wsum
-        z[:, j] = w * (g - est[j]) / wsum + infl @ dgrad
+    est = np.full(n_cols, np.nan)
+    z = np.zeros((len(w), n_cols))
+    for c in contrasts:
+        (p1, x1), (p0, x0) = prob(c.high), prob(c.low)
+        g = (p1 - p0) / c.step
+        grad = ((p1 * (1 - p1))[:, None] * x1 - (p0 * (1 - p0))[:, None] * x0) / c.step
+        est[c.row] = float((w * g).sum() / wsum)
+        dgrad = (w[:, None] * grad).sum(axis=0) / wsum
+        z[:, c.row] = w * (g - est[c.row]) / wsum + infl @ dgrad
     return est, z
+
+
+def term_tests(
+    terms: Mapping[str, slice], beta: np.ndarray, vcov: np.ndarray, df: int
+) -> pd.DataFrame:
+    """Wald F test of each term (all its columns zero), as R ``regTermTest(fit, ~term)``.
+
+    ``F = b' V^-1 b / k`` on ``k`` (the term's columns) and ``df`` (the model's residual
+    degrees of freedom, R's default) degrees of freedom. The intercept is not tested.
+    """
+    rows = []
+    for term, sl in terms.items():
+        if term == "Intercept":
+            continue
+        b, v = beta[sl], vcov[sl, sl]
+        k = sl.stop - sl.start
+        try:
+            f = float(b @ np.linalg.solve(v, b)) / k
+        except np.linalg.LinAlgError:
+            f = np.nan
+        p = float(stats.f.sf(f, k, df)) if df > 0 and np.isfinite(f) else np.nan
+        rows.append(
+            {
+                "term": term,
+                "question": f"Is {term} associated with the outcome at all?",
+                "F": f,
+                "df_num": k,
+                "df_den": int(df),
+                "p": p,
+            }
+        )
+    return pd.DataFrame(rows, columns=["term", "question", "F", "df_num", "df_den", "p"])
 
 
 @dataclass
@@ -173,6 +380,7 @@ class PreparedModel:
     y_df: pd.DataFrame
     x_df: pd.DataFrame
     rank: int
+    frame: pd.DataFrame | None = None  # the analysed rows as patsy saw them (for predictions)
 
     @property
     def names(self) -> list[str]:
@@ -187,6 +395,10 @@ def prepare_model(
 ) -> PreparedModel:
     """Domain, complete rows (NA dropped and counted), model matrices; full rank or raise."""
     data = design.data
+    try:  # defence in depth: only a formula inside the grammar reaches patsy
+        check_formula(formula, list(map(str, data.columns)))
+    except FormulaError as exc:
+        raise DesignError(exc.problem, hint=exc.hint) from exc
     variables = formula_variables(formula, list(map(str, data.columns)))
     for col in reference:
         if col not in variables:
@@ -199,7 +411,9 @@ def prepare_model(
         raise DesignError(f"no complete rows for model {formula!r} in the domain {domain}")
     frame = _model_frame(data.loc[used, variables], variables, reference)
     try:
-        y_df, x_df = patsy.dmatrices(formula, frame, return_type="dataframe", NA_action="raise")
+        y_df, x_df = patsy.dmatrices(
+            formula, frame, eval_env=safe_eval_env(), return_type="dataframe", NA_action="raise"
+        )
     except patsy.PatsyError as exc:
         raise DesignError(f"cannot build the model matrix for {formula!r}: {exc}") from exc
     x = x_df.to_numpy(dtype=float)
@@ -209,7 +423,7 @@ def prepare_model(
             f"model {formula!r}: the design matrix is rank deficient ({rank} < {x.shape[1]} "
             f"columns: {list(x_df.columns)}); drop or merge collinear terms or empty levels"
         )
-    return PreparedModel(variables, in_domain, used, dropped_by_var, y_df, x_df, rank)
+    return PreparedModel(variables, in_domain, used, dropped_by_var, y_df, x_df, rank, frame)
 
 
 def t_quantile(df: int, level: float = 0.95) -> float:
@@ -291,6 +505,47 @@ def model_card(
     }
 
 
+def _outcome(prepared: PreparedModel, family: str, event: object | None) -> BinaryOutcome | None:
+    """The binomial outcome with its event (None for other families, whose outcome is numeric)."""
+    if family == "binomial":
+        return binary_outcome(prepared.y_df, event)
+    name, levels = _outcome_levels(prepared.y_df)
+    if event is not None:
+        raise DesignError(f"`event:` applies to binomial models only, not family {family!r}")
+    if levels is not None:
+        raise DesignError(
+            f"outcome {name!r} is not numeric (levels {[str(v) for v in levels]}); family "
+            f"{family!r} needs a number: recode it, or use family: binomial with `event:`"
+        )
+    return None
+
+
+def _binomial_columns(
+    terms: pd.DataFrame,
+    prepared: PreparedModel,
+    beta: np.ndarray,
+    w: np.ndarray,
+    infl: np.ndarray,
+    design: SurveyDesign,
+    q: float,
+) -> None:
+    """Odds ratios and average marginal effects (with design SEs) added to a logit's terms."""
+    terms["odds_ratio"] = np.exp(beta)
+    terms["or_ci_low"] = np.exp(terms["ci_low"])
+    terms["or_ci_high"] = np.exp(terms["ci_high"])
+    info = prepared.x_df.design_info
+    contrasts = ame_contrasts(info, prepared.frame, prepared.names)
+    ame, z = _ame(beta, info, contrasts, w, infl, len(beta))
+    zfull = np.zeros((len(design.data), len(beta)))
+    zfull[prepared.used] = z
+    ame_se = np.sqrt(np.clip(np.diag(design.variance(zfull)), 0, None))
+    ame_se[np.isnan(ame)] = np.nan
+    terms["ame"] = ame
+    terms["ame_se"] = ame_se
+    terms["ame_ci_low"] = ame - q * ame_se
+    terms["ame_ci_high"] = ame + q * ame_se
+
+
 def svy_glm(
     formula: str,
     design: SurveyDesign,
@@ -298,12 +553,20 @@ def svy_glm(
     reference: Mapping[str, object] | None = None,
     domain: Mapping[str, Sequence] | None = None,
     level: float = 0.95,
+    event: object | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Fit a design-based GLM (or, ``family="ordinal"``, a proportional-odds model); return
-    the tidy terms table and a model card."""
+    the tidy terms table and a model card.
+
+    ``event`` names the outcome level a binomial model counts (see :func:`binary_outcome`);
+    the terms table and the card say what is modelled (``modelled: P(sch_wide = Yes)``). The
+    card's ``term_tests`` hold a Wald F test per term (:func:`term_tests`).
+    """
     if family not in FAMILIES:
         raise DesignError(f"family must be one of {FAMILIES}, not {family!r}")
     if family == "ordinal":
+        if event is not None:
+            raise DesignError("`event:` applies to binomial models only, not family 'ordinal'")
         from analysis.ordinal import svy_ordinal
 
         return svy_ordinal(formula, design, reference=reference, domain=domain, level=level)
@@ -312,9 +575,13 @@ def svy_glm(
     prepared = prepare_model(formula, design, reference, domain)
     used, x_df, rank = prepared.used, prepared.x_df, prepared.rank
     names = prepared.names
-    y = prepared.y_df.iloc[:, 0].to_numpy(dtype=float)
+    outcome = _outcome(prepared, family, event)
+    if outcome is None:
+        y = prepared.y_df.iloc[:, 0].to_numpy(dtype=float)
+        _check_outcome(y, family, prepared.y_df.columns[0])
+    else:
+        y = outcome.y
     x = x_df.to_numpy(dtype=float)
-    _check_outcome(y, family, prepared.y_df.columns[0])
     w_all = design.weights[used]
     w = w_all / w_all.mean()
     res, alpha, caught = _fit(y, x, w, family)
@@ -326,28 +593,18 @@ def svy_glm(
     df = design.df_in(used & (design.weights > 0)) - rank + 1
     q = t_quantile(df, level)
     terms = coefficient_table(names, beta, vcov, df, int(used.sum()), design, family, level)
-    if family == "binomial":
-        terms["odds_ratio"] = np.exp(beta)
-        terms["or_ci_low"] = np.exp(terms["ci_low"])
-        terms["or_ci_high"] = np.exp(terms["ci_high"])
-        term_cols = {}
-        for sl in x_df.design_info.term_slices.values():
-            cols = list(range(sl.start, sl.stop))
-            for c in cols:
-                term_cols[names[c]] = cols
-        ame, z = _ame(beta, x, w, infl, names, term_cols)
-        zfull = np.zeros((len(data), len(names)))
-        zfull[used] = z
-        ame_se = np.sqrt(np.clip(np.diag(design.variance(zfull)), 0, None))
-        ame_se[np.isnan(ame)] = np.nan
-        terms["ame"] = ame
-        terms["ame_se"] = ame_se
-        terms["ame_ci_low"] = ame - q * ame_se
-        terms["ame_ci_high"] = ame + q * ame_se
+    if outcome is not None:
+        terms["modelled"] = outcome.modelled
+        _binomial_columns(terms, prepared, beta, w, infl, design, q)
     elif family in ("poisson", "negbin"):
         terms["rate_ratio"] = np.exp(beta)
         terms["rr_ci_low"] = np.exp(terms["ci_low"])
         terms["rr_ci_high"] = np.exp(terms["ci_high"])
+    slices = {term.name(): sl for term, sl in x_df.design_info.term_slices.items()}
+    tests = term_tests(slices, beta, vcov, df)
+    extra: dict = {"alpha": alpha}
+    if outcome is not None:
+        extra = {"modelled": outcome.modelled, "event": _plain(outcome.event), **extra}
     card = model_card(
         formula,
         family,
@@ -358,6 +615,12 @@ def svy_glm(
         df,
         getattr(res, "converged", True),
         caught,
-        alpha=alpha,
+        **extra,
+        term_tests=tests.to_dict(orient="records"),
     )
     return terms, card
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value JSON can hold."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
 from analysis.design import DesignError, SurveyDesign, svy_mean
 from analysis.models import svy_glm
@@ -122,3 +123,135 @@ def test_bad_models_are_explained():
     df["x2"] = 2 * df["x"]
     with pytest.raises(DesignError, match="rank deficient"):
         svy_glm("y ~ x + x2", SurveyDesign(df, "w", strata="h", psu="psu"))
+
+
+def _psu_linearised_se(df: pd.DataFrame, design: SurveyDesign, statistic) -> float:
+    """SE of ``statistic(weights)`` by numerical linearisation, independent of svy_glm: each PSU's
+    total influence is the derivative of the statistic when that PSU's weights are scaled by
+    (1 + e); the design variance of those totals is the SE squared."""
+    w = df["w"].to_numpy()
+    totals = np.zeros(len(df))
+    for psu in df["psu"].unique():
+        rows = (df["psu"] == psu).to_numpy()
+        first = np.flatnonzero(rows)[0]
+        e = 1e-5
+        up, down = w.copy(), w.copy()
+        up[rows] *= 1 + e
+        down[rows] *= 1 - e
+        totals[first] = (statistic(up) - statistic(down)) / (2 * e)
+    return float(np.sqrt(design.variance(totals)))
+
+
+def _logit_beta(df: pd.DataFrame, columns: list[np.ndarray], w: np.ndarray) -> np.ndarray:
+    x = np.column_stack([np.ones(len(df)), *columns])
+    fit = sm.GLM(df["y"].to_numpy(), x, family=sm.families.Binomial(), var_weights=w)
+    return np.asarray(fit.fit(tol=1e-12).params)
+
+
+def _mean_w(values: np.ndarray, w: np.ndarray) -> float:
+    return float((w * values).sum() / w.sum())
+
+
+def _expit(eta: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-eta))
+
+
+def test_ame_of_a_variable_in_a_squared_term():
+    """AME of x in ``x + I(x**2)``: mean of p(1-p)(b1 + 2 b2 x), not of p(1-p) b1."""
+    df = _clustered(np.random.default_rng(21), "binomial")
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    x, z = df["x"].to_numpy(), df["z"].to_numpy()
+
+    def ame_x(w):
+        b = _logit_beta(df, [x, x**2, z], w)
+        p = _expit(b[0] + b[1] * x + b[2] * x**2 + b[3] * z)
+        return _mean_w(p * (1 - p) * (b[1] + 2 * b[2] * x), w)
+
+    def ame_z(w):
+        b = _logit_beta(df, [x, x**2, z], w)
+        eta = b[0] + b[1] * x + b[2] * x**2
+        return _mean_w(_expit(eta + b[3]) - _expit(eta), w)
+
+    terms, _ = svy_glm("y ~ x + I(x**2) + z", design, family="binomial")
+    got = terms.set_index("term")
+    w = df["w"].to_numpy()
+    assert got.loc["x", "ame"] == pytest.approx(ame_x(w), rel=1e-7)
+    assert got.loc["z", "ame"] == pytest.approx(ame_z(w), rel=1e-7)
+    assert got.loc["x", "ame_se"] == pytest.approx(_psu_linearised_se(df, design, ame_x), rel=1e-4)
+    assert got.loc["z", "ame_se"] == pytest.approx(_psu_linearised_se(df, design, ame_z), rel=1e-4)
+    assert np.isnan(got.loc["I(x ** 2)", "ame"])
+
+
+def test_ame_of_variables_in_an_interaction():
+    """AMEs in ``x * z``: dp/dx = p(1-p)(b_x + b_xz z); z (0/1) the change 0 -> 1 at each x."""
+    df = _clustered(np.random.default_rng(22), "binomial")
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    x, z = df["x"].to_numpy(), df["z"].to_numpy()
+
+    def ame_x(w):
+        b = _logit_beta(df, [x, z, x * z], w)
+        p = _expit(b[0] + b[1] * x + b[2] * z + b[3] * x * z)
+        return _mean_w(p * (1 - p) * (b[1] + b[3] * z), w)
+
+    def ame_z(w):
+        b = _logit_beta(df, [x, z, x * z], w)
+        return _mean_w(_expit(b[0] + b[1] * x + b[2] + b[3] * x) - _expit(b[0] + b[1] * x), w)
+
+    terms, _ = svy_glm("y ~ x * z", design, family="binomial")
+    got = terms.set_index("term")
+    w = df["w"].to_numpy()
+    assert got.loc["x", "ame"] == pytest.approx(ame_x(w), rel=1e-7)
+    assert got.loc["z", "ame"] == pytest.approx(ame_z(w), rel=1e-7)
+    assert got.loc["x", "ame_se"] == pytest.approx(_psu_linearised_se(df, design, ame_x), rel=1e-4)
+    assert got.loc["z", "ame_se"] == pytest.approx(_psu_linearised_se(df, design, ame_z), rel=1e-4)
+    assert np.isnan(got.loc["x:z", "ame"])
+
+
+def test_text_outcome_counts_the_named_event_never_the_complement():
+    df = _clustered(np.random.default_rng(23), "binomial")
+    df["answer"] = np.where(df["y"] == 1, "Yes", "No")
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    numeric, _ = svy_glm("y ~ x + z", design, family="binomial")
+    yes, card = svy_glm("answer ~ x + z", design, family="binomial", event="Yes")
+    assert yes["estimate"].to_numpy() == pytest.approx(numeric["estimate"].to_numpy(), rel=1e-10)
+    assert card["modelled"] == "P(answer = Yes)" and set(yes["modelled"]) == {"P(answer = Yes)"}
+    no, _ = svy_glm("answer ~ x + z", design, family="binomial", event="No")
+    assert no["estimate"].to_numpy() == pytest.approx(-numeric["estimate"].to_numpy(), rel=1e-10)
+    logical, card = svy_glm("I(y > 0) ~ x + z", design, family="binomial")
+    assert logical["estimate"].to_numpy() == pytest.approx(numeric["estimate"], rel=1e-10)
+    assert card["modelled"] == "P(y > 0)"
+    zero, card = svy_glm("y ~ x + z", design, family="binomial", event=0)
+    assert zero["estimate"].to_numpy() == pytest.approx(-numeric["estimate"].to_numpy(), rel=1e-10)
+    assert card["modelled"] == "P(y = 0)"
+
+
+def test_ambiguous_binary_outcomes_are_refused():
+    df = _clustered(np.random.default_rng(24), "binomial")
+    df["answer"] = np.where(df["y"] == 1, "Yes", "No")
+    df["three"] = np.where(df["x"] > 1, "maybe", df["answer"])
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    with pytest.raises(DesignError, match=r"'answer' has the text levels \['No', 'Yes'\].*event:"):
+        svy_glm("answer ~ x", design, family="binomial")
+    with pytest.raises(DesignError, match="none of its levels"):
+        svy_glm("answer ~ x", design, family="binomial", event="yes")
+    with pytest.raises(DesignError, match="3 levels"):
+        svy_glm("three ~ x", design, family="binomial", event="Yes")
+    with pytest.raises(DesignError, match="binomial models only"):
+        svy_glm("y ~ x", design, family="poisson", event=1)
+    with pytest.raises(DesignError, match="not numeric"):
+        svy_glm("answer ~ x", design, family="gaussian")
+
+
+def test_term_tests_are_wald_f_tests_of_each_term():
+    """A one-column term's F is its t squared (same p); a factor's F has one df per level."""
+    df = _clustered(np.random.default_rng(25), "binomial")
+    df["band"] = np.where(df["x"] > 0.5, "high", np.where(df["x"] < -0.5, "low", "mid"))
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    terms, card = svy_glm("y ~ z + C(band)", design, family="binomial")
+    tests = {t["term"]: t for t in card["term_tests"]}
+    assert set(tests) == {"z", "C(band)"}
+    z = terms.set_index("term").loc["z"]
+    assert tests["z"]["F"] == pytest.approx((z["estimate"] / z["se"]) ** 2, rel=1e-10)
+    assert tests["z"]["p"] == pytest.approx(z["p"], rel=1e-8)
+    assert (tests["C(band)"]["df_num"], tests["C(band)"]["df_den"]) == (2, card["df"])
+    assert tests["C(band)"]["question"] == "Is C(band) associated with the outcome at all?"
