@@ -3,8 +3,9 @@
 As statistical offices keep them:
 
 * **restricted**: row-level tables and anything else that could single a person out. It never
-  leaves the analyst's machine: written owner-only (files 0600, wholly restricted folders 0700),
-  never embedded in the Snakemake report, never in the RO-Crate's shared files.
+  leaves the analyst's machine: written owner-only (files 0600, wholly restricted folders 0700)
+  and never embedded in the Snakemake report (the manifest and RO-Crate name them by path and
+  hash only, for the lineage; never their content).
 * **shared**: everything else under results/ (briefs, published tables, figures, the report, the
   crate); each shared table has passed disclosure control (`analysis.disclosure`).
 

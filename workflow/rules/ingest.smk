@@ -7,10 +7,11 @@ from analysis.tiers import protect_tree, remove_leftover_identifier_tables
 
 
 # Once per run, on the console (the clean jobs' stderr goes to their logs): the public example
-# key's warning, and raw rows left by waves that no longer exist deleted. When the run ends,
-# every restricted output is made owner-only (analysis/tiers.py), whatever wrote it.
+# key's warning, and raw rows left by waves that no longer exist deleted. When a run starts (after
+# a killed one) and ends, every restricted output is made owner-only (analysis/tiers.py).
 onstart:
     warn_if_example_key(config["pseudonymisation"])
+    protect_tree(RESULTS)
     for leftover in remove_leftover_identifier_tables(RESULTS, RAW):
         print(
             f"deleted raw rows of a wave that no longer exists: {leftover}",
