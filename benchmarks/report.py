@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.targets import TARGET_CORES
+from benchmarks.training_coverage import coverage_table
 
 
 def write_json(results: dict[str, Any], path: Path) -> Path:
@@ -107,6 +108,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *scale_table(results["scale"]),
     ]
+    if "training_coverage" in results:
+        lines += ["", "## Training intervals: coverage with few cohorts (simulation)", ""]
+        lines += coverage_table(results["training_coverage"])
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,11 @@ from typing import Any
 from benchmarks import machine, report
 from benchmarks.scale import bench_scale
 from benchmarks.targets import evaluate
+from benchmarks.training_coverage import (
+    FULL_REPLICATES,
+    SMOKE_REPLICATES,
+    bench_training_coverage,
+)
 from benchmarks.workflow import bench_dry_run, bench_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +38,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--sizes", type=int, nargs="+", help="scale sizes in rows (default 10k 100k 1M)"
     )
     parser.add_argument(
-        "--skip", nargs="+", default=[], choices=("workflow", "render", "scale"), help="parts"
+        "--skip",
+        nargs="+",
+        default=[],
+        choices=("workflow", "render", "scale", "training"),
+        help="parts",
     )
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks" / "work")
@@ -49,7 +58,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def save(results: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write results.json and results.md (parts not yet run read as pending)."""
-    full = {"workflow": PENDING, "render": PENDING, "scale": {**PENDING, "sizes": {}}, **results}
+    full = {
+        "workflow": PENDING,
+        "render": PENDING,
+        "scale": {**PENDING, "sizes": {}},
+        "training_coverage": PENDING,
+        **results,
+    }
     full["targets"] = evaluate(full)
     return [
         report.write_json(full, out_dir / "results.json"),
@@ -83,6 +98,12 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
         {"skipped": "not requested (--skip)", "sizes": {}}
         if "scale" in args.skip
         else bench_scale(args.sizes, work / "scale", ROOT, args.repeats, log)
+    )
+    save(results, args.out_dir)
+    results["training_coverage"] = (
+        {"skipped": "not requested (--skip)"}
+        if "training" in args.skip
+        else bench_training_coverage(SMOKE_REPLICATES if args.smoke else FULL_REPLICATES, log)
     )
     results["targets"] = evaluate(results)
     return results

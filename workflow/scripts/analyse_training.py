@@ -12,7 +12,6 @@ sm = snakemake  # noqa: F821 (snakemake is injected)
 
 with job(sm) as j:
     data = pd.read_parquet(sm.input.table)
-    table = pd.concat([gains(data, seed=sm.params.seed), ancova(data)], ignore_index=True)
+    table = pd.concat([gains(data), ancova(data)], ignore_index=True)
     write_table(table, parquet=Path(sm.output.parquet), csv=Path(sm.output.csv))
     write_csv(attrition(data), Path(sm.output.attrition))
-    j.seeds["bootstrap"] = sm.params.seed
