@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,10 @@ from workflow_run import (
 
 from analysis.discover import wave_files
 from analysis.plan import load_plan
+from analysis.render import render_brief
+from analysis.render.findings_file import load_findings
+from analysis.render.staging import stage_brief
+from analysis.report_projects import brief_document, brief_kind, unresolved_includes
 
 pytestmark = [
     pytest.mark.workflow,
@@ -110,6 +116,58 @@ def job_records(results: Path) -> dict[str, dict]:
         p.relative_to(folder).as_posix(): json.loads(p.read_text(encoding="utf-8"))
         for p in sorted(folder.rglob("*.json"))
     }
+
+
+# ---- Quarto: every brief the run made stages as a project Quarto can render ------------------
+
+
+def findings_files(results: Path) -> list[Path]:
+    return sorted(results.glob("findings/*/*.yaml"))
+
+
+def test_every_brief_stages_as_a_self_consistent_quarto_project(
+    workflow_run: WorkflowRun, tmp_path: Path
+) -> None:
+    """Quarto expands the includes of every document of a project: with the findings the run
+    really made (never a union of every brief's), each staged brief must hold one document
+    whose includes all resolve."""
+    root = workflow_run.root
+    paths = findings_files(workflow_run.results)
+    assert len(paths) >= 4, paths
+    for path in paths:
+        kind = brief_kind(path.stem)
+        qmd = brief_document(kind, root / "reports")
+        staged = stage_brief(qmd, load_findings(path), tmp_path / path.parent.name, "quarto", root)
+        assert [p.name for p in staged.root.rglob("*.qmd")] == [qmd.name], path
+        assert unresolved_includes(staged.root) == [], path
+
+
+def test_quarto_renders_every_brief_the_run_made(workflow_run: WorkflowRun, tmp_path: Path):
+    if shutil.which("quarto") is None:
+        pytest.skip("quarto not on PATH (our build machines cannot install it)")
+    root = workflow_run.root
+    for path in findings_files(workflow_run.results):
+        qmd = brief_document(brief_kind(path.stem), root / "reports")
+        out = render_brief(
+            qmd, path, tmp_path / "q" / path.parent.name, engine="quarto",
+            work_dir=tmp_path / "w", data_root=root,
+        )  # fmt: skip
+        for rendered in out.values():
+            assert rendered.stat().st_size > 1000, rendered
+
+
+def test_no_output_carries_a_path_of_the_machine(workflow_run: WorkflowRun, tmp_path: Path):
+    """Outputs are shared: none may name the checkout, the temp folder or the home folder
+    (text, DOCX XML, PDF text and metadata, HTML with its embedded files, PNG/SVG metadata),
+    the Snakemake report included."""
+    root = workflow_run.root
+    report = tmp_path / "report" / "report.html"
+    report.parent.mkdir()
+    run_snakemake(root, "--report", str(report), cores=1)
+    folders = (tempfile.gettempdir(), str(Path.home()))  # with a separator: PDFs have "/Root"
+    paths = sorted({str(root), str(root.resolve()), *(os.path.join(f, "") for f in folders)})
+    hits = find_canaries([workflow_run.results, report.parent], paths)
+    assert hits == [], hits[:20]
 
 
 # ---- 1. one run makes everything --------------------------------------------------------------

@@ -208,6 +208,17 @@ def pdf_text(path: Path) -> str:
     return done.stdout.decode("utf-8", errors="replace")
 
 
+def pdf_metadata(path: Path) -> str:
+    """The document information dictionary and XMP packet of a PDF, as text."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    info = {str(k): str(v) for k, v in (reader.metadata or {}).items()}
+    xmp = reader.trailer["/Root"].get("/Metadata")
+    packet = xmp.get_object().get_data().decode("utf-8", errors="replace") if xmp else ""
+    return f"{info}\n{packet}"
+
+
 def zip_text(path: Path) -> str:
     """The XML and text members of a zip container (docx, xlsx), concatenated."""
     with zipfile.ZipFile(path) as archive:
@@ -250,6 +261,7 @@ def searchable_texts(path: Path) -> Iterable[tuple[str, str]]:
         yield "parquet as CSV", parquet_text(path)
     elif suffix == ".pdf":
         yield "pdftotext", pdf_text(path)
+        yield "PDF metadata", pdf_metadata(path)
     elif suffix in (".docx", ".xlsx"):
         yield "zip members", zip_text(path)
     elif suffix == ".png":
