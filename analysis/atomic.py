@@ -14,17 +14,28 @@ def _umask() -> int:
     return mask
 
 
+def _flush_to_disk(path: Path) -> None:
+    """Ask the OS to put the file's bytes on disk, so a rename after a power cut never points
+    at an empty file (a kill -9 alone cannot lose written bytes, a power cut can)."""
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
 def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a temporary file in the same folder, then rename it to `path`, so
     a reader (or a killed run) never sees a half-written file. The file gets the usual
     permissions for new files (0666 less the umask), not mkstemp's owner-only 0600, so
-    colleagues sharing the results folder can read it."""
+    colleagues sharing the results folder can read it.
+
+    A run killed mid-write leaves at most a hidden `.<name>.*.tmp` beside the target (which
+    `wps audit` reports), never a truncated file under the final name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(Path(tmp))
+        _flush_to_disk(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:

@@ -15,6 +15,8 @@ import matplotlib.ticker as mticker  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from analysis.atomic import atomic_write  # noqa: E402
+
 STYLE = Path(__file__).resolve().parent / "style" / "wps.mplstyle"
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 SUPPRESSED_LABEL = "suppressed"
@@ -29,7 +31,11 @@ def house_style() -> AbstractContextManager[None]:
 
 
 def save_figure(fig: Figure, base: Path, alt: str) -> dict[str, Path]:
-    """Write <base>.svg, <base>.png (200 dpi) and <base>.alt.txt; byte-stable across runs."""
+    """Write <base>.svg, <base>.png (200 dpi) and <base>.alt.txt; byte-stable across runs.
+
+    Each file is written whole or not at all (analysis.atomic): a run killed while saving
+    leaves the previous file or none, never a truncated one under the final name.
+    """
     if not alt or not alt.strip():
         raise ValueError(f"{base}: every figure needs alt text describing what it shows.")
     base = Path(base)
@@ -39,10 +45,16 @@ def save_figure(fig: Figure, base: Path, alt: str) -> dict[str, Path]:
         "png": base.with_name(base.name + ".png"),
         "alt": base.with_name(base.name + ".alt.txt"),
     }
+    text = alt.strip() + "\n"
+    atomic_write(paths["alt"], lambda tmp: tmp.write_text(text, encoding="utf-8"))
     with plt.rc_context({"svg.hashsalt": "wps-evidence", "svg.fonttype": "path"}):
-        fig.savefig(paths["svg"], format="svg", metadata=SVG_METADATA)
-        fig.savefig(paths["png"], format="png", dpi=200, metadata=PNG_METADATA)
-    paths["alt"].write_text(alt.strip() + "\n", encoding="utf-8")
+        atomic_write(
+            paths["png"],
+            lambda tmp: fig.savefig(tmp, format="png", dpi=200, metadata=PNG_METADATA),
+        )
+        atomic_write(
+            paths["svg"], lambda tmp: fig.savefig(tmp, format="svg", metadata=SVG_METADATA)
+        )
     return paths
 
 
