@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from analysis.discover import latest_wave, wave_files
+from analysis.errors import WpsInputError
+from analysis.raw_integrity import check_raw_inputs
 from analysis.plan import load_plan
 from analysis.report_projects import (
     brief_document,
@@ -12,6 +14,12 @@ from analysis.report_projects import (
 )
 
 RAW = Path(config["raw_dir"])
+# Before anything reads data/raw: links out of it and files that are not waves refused (one
+# clear message), files compared with SHA256SUMS (differences named on the console).
+try:
+    check_raw_inputs(RAW)
+except WpsInputError as err:
+    raise WorkflowError(str(err)) from None
 RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
 JOBS = f"{RESULTS}/provenance/jobs"
