@@ -153,6 +153,7 @@ def run_models(
                 family=spec["family"],
                 reference=spec.get("reference"),
                 domain=spec.get("domain"),
+                event=spec.get("event"),
             )
         except DesignError as exc:
             raise _reraise(exc, f"model {spec['id']!r}", dataset) from exc

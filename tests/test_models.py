@@ -255,3 +255,20 @@ def test_term_tests_are_wald_f_tests_of_each_term():
     assert tests["z"]["p"] == pytest.approx(z["p"], rel=1e-8)
     assert (tests["C(band)"]["df_num"], tests["C(band)"]["df_den"]) == (2, card["df"])
     assert tests["C(band)"]["question"] == "Is C(band) associated with the outcome at all?"
+
+
+def test_plan_event_reaches_the_model_and_a_missing_one_is_named():
+    from analysis.estimate import run_models
+
+    df = _clustered(np.random.default_rng(26), "binomial")
+    df["answer"] = np.where(df["y"] == 1, "Yes", "No")
+    model = {"id": "answer_logit", "formula": "answer ~ x + z", "family": "binomial"}
+    entry = {"design": {"weight": "w", "strata": "h", "psu": "psu"}, "models": [model]}
+    with pytest.raises(DesignError) as refused:
+        run_models(df, entry, dataset="officer_survey")
+    message = str(refused.value)
+    for part in ("officer_survey", "answer_logit", "'answer'", "['No', 'Yes']", "event:"):
+        assert part in message
+    entry["models"] = [{**model, "event": "Yes"}]
+    ((terms, card),) = run_models(df, entry, dataset="officer_survey").values()
+    assert card["modelled"] == "P(answer = Yes)" and terms["estimate"].iloc[1] > 0
