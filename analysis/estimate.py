@@ -28,6 +28,7 @@ from analysis.design import (
     svy_total,
 )
 from analysis.models import svy_glm
+from analysis.plan_expressions import apply_derivations
 
 STATISTICS = {"mean": svy_mean, "proportion": svy_proportion, "total": svy_total}
 COLUMNS = [
@@ -60,10 +61,11 @@ def _text(value: object) -> str:
 
 
 def make_design(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> SurveyDesign:
-    """The survey design an entry's ``design`` block declares."""
+    """The survey design an entry's ``design`` block declares, over the data with the entry's
+    derived variables (``derive``) added: the one place estimates and models get them."""
     spec = plan_entry["design"]
     return SurveyDesign(
-        data,
+        apply_derivations(data, plan_entry, dataset),
         weight=spec["weight"],
         strata=spec.get("strata"),
         psu=spec.get("psu"),

@@ -9,6 +9,17 @@ A plan is a YAML file checked against ``analysis/schemas/plan.schema.json``::
           - {id: women_share, variable: women, statistic: proportion, by: [country_label]}
         models:
           - {id: stay_logit, formula: "intend_stay_5y ~ harassment", family: binomial}
+      schools:
+        design: {weight: pw, strata: stype}
+        derive:
+          - {name: high_api, expr: "api00 > 743", label: "API above 743"}
+        estimates:
+          - {id: high_api_share, variable: high_api, statistic: proportion}
+
+Model formulas must pass the whitelist grammar of :mod:`analysis.formula_grammar` and derived
+variables the expression language of :mod:`analysis.plan_expressions`; both are checked here,
+so a plan that tries to run code fails before any rule runs. Nothing in a plan is evaluated
+as Python.
 
 :func:`load_plan` returns ``{dataset: entry}`` with schema defaults filled in; an entry is what
 :func:`analysis.estimate.run_estimates` and :func:`analysis.estimate.run_models` take.
@@ -22,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import patsy
 import yaml
 
 from analysis.errors import WpsInputError
+from analysis.formula_grammar import FormulaError, check_formula
+from analysis.plan_expressions import ExpressionError, check_derivations
 
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "plan.schema.json"
 
@@ -59,6 +71,7 @@ def _fill_defaults(plan: dict) -> dict:
     out = copy.deepcopy(plan)
     for entry in out["datasets"].values():
         entry["design"].setdefault("lonely_psu", "adjust")
+        entry.setdefault("derive", [])
         entry.setdefault("estimates", [])
         entry.setdefault("models", [])
         for est in entry["estimates"]:
@@ -84,27 +97,42 @@ def validate_plan(plan: Any, source: str = "<plan>") -> dict[str, dict]:
         )
     plan = _fill_defaults(plan)
     for name, entry in plan["datasets"].items():
-        seen: dict[str, str] = {}
-        for kind in ("estimates", "models"):
-            for i, item in enumerate(entry[kind]):
-                where = f"datasets.{name}.{kind}[{i}] (id {item['id']!r})"
-                if item["id"] in seen:
-                    raise PlanError(
-                        f"{where}: id {item['id']!r} is already used by {seen[item['id']]}",
-                        file=source,
-                        hint="give every estimate and model of a dataset its own id",
-                    )
-                seen[item["id"]] = where
-                if kind == "models":
-                    try:
-                        patsy.ModelDesc.from_formula(item["formula"])
-                    except patsy.PatsyError as exc:
-                        raise PlanError(
-                            f"{where}: formula {item['formula']!r} is not valid patsy: {exc}",
-                            file=source,
-                            hint="write it as 'outcome ~ term + C(factor)'",
-                        ) from exc
+        _check_unique_ids(name, entry, source)
+        _check_formulas(name, entry, source)
+        _check_derive(name, entry, source)
     return plan["datasets"]
+
+
+def _check_unique_ids(name: str, entry: dict, source: str) -> None:
+    seen: dict[str, str] = {}
+    for kind in ("estimates", "models"):
+        for i, item in enumerate(entry[kind]):
+            where = f"datasets.{name}.{kind}[{i}] (id {item['id']!r})"
+            if item["id"] in seen:
+                raise PlanError(
+                    f"{where}: id {item['id']!r} is already used by {seen[item['id']]}",
+                    file=source,
+                    hint="give every estimate and model of a dataset its own id",
+                )
+            seen[item["id"]] = where
+
+
+def _check_formulas(name: str, entry: dict, source: str) -> None:
+    """Every model formula passes the whitelist grammar (nothing is evaluated)."""
+    for i, item in enumerate(entry["models"]):
+        where = f"datasets.{name}.models[{i}] (id {item['id']!r})"
+        try:
+            check_formula(item["formula"], where=where)
+        except FormulaError as exc:
+            raise PlanError(exc.problem, file=source, hint=exc.hint) from exc
+
+
+def _check_derive(name: str, entry: dict, source: str) -> None:
+    """Every derived variable parses in the plan's expression language (nothing is run)."""
+    try:
+        check_derivations(entry["derive"], name)
+    except ExpressionError as exc:
+        raise PlanError(exc.problem, dataset=name, file=source, hint=exc.hint) from exc
 
 
 def load_plan(path: str | Path) -> dict[str, dict]:

@@ -12,7 +12,7 @@ from analysis.tables import write_json, write_table
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
 with job(sm) as j:
-    entry = {"design": sm.params.design, "models": [sm.params.spec]}
+    entry = {"design": sm.params.design, "derive": sm.params.derive, "models": [sm.params.spec]}
     ((terms, card),) = run_models(
         pd.read_parquet(sm.input.table), entry, dataset=sm.wildcards.dataset
     ).values()
