@@ -28,7 +28,12 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 # name -> (module, help): modules defining add_arguments(parser) and run(args) -> int.
-PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {}
+PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "preview": (
+        "analysis.render.preview",
+        "ready a brief's Quarto project in reports/ for `quarto preview` with a run's numbers",
+    ),
+}
 
 
 def register(command: Command) -> Command:

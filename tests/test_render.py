@@ -586,3 +586,21 @@ def test_shortcodes_resolve_var_meta_include_and_escape(tmp_path: Path):
     assert "Included 5\\*." in out
     assert escape_md("a|b") == "a\\|b"
     assert io.StringIO(out).read().count("{{<") == 0
+
+
+def test_wps_preview_readies_the_brief_project_for_quarto(tmp_path: Path, capsys):
+    from analysis.cli import main
+
+    reports = tmp_path / "reports"
+    shutil.copytree(REGIONAL.parents[1], reports)
+    findings = make_fixture(tmp_path)
+    assert (
+        main(["preview", str(findings), "--reports", str(reports), "--data-root", str(tmp_path)])
+        == 0
+    )
+    project = reports / "regional"
+    variables = yaml.safe_load((project / "_variables.yml").read_text(encoding="utf-8"))
+    assert variables["harassment_women"] == TEXTS["harassment_women"]
+    assert unresolved_includes(project) == []
+    assert f"quarto preview {project / 'regional.qmd'}" in capsys.readouterr().out
+    assert not (reports / "country" / "_variables.yml").exists()
