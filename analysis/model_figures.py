@@ -25,8 +25,18 @@ def _scale(terms: pd.DataFrame) -> tuple[str, str, str, str, float]:
     return "estimate", "ci_low", "ci_high", "Coefficient", 0.0
 
 
+def _modelled(terms: pd.DataFrame) -> str | None:
+    """What a binomial model counts (``P(sch_wide = Yes)``), when the terms table says it."""
+    if "modelled" not in terms.columns or terms["modelled"].isna().all():
+        return None
+    return str(terms["modelled"].dropna().iloc[0])
+
+
 def model_terms_figure(terms: pd.DataFrame, title: str, base: Path) -> dict[str, Path]:
-    """Forest plot of a model's terms (intercept and ordinal thresholds left out)."""
+    """Forest plot of a model's terms (intercept and ordinal thresholds left out); a binomial
+    model's title and alt text say which event it models."""
+    modelled = _modelled(terms)
+    named = f"{title} (modelled: {modelled})" if modelled else title
     shown = terms[(terms["term"] != "Intercept") & ~terms["term"].astype(str).str.contains(r"\|")]
     value, low, high, label, reference = _scale(shown)
     shown = shown.dropna(subset=[value]).iloc[::-1]
@@ -42,7 +52,7 @@ def model_terms_figure(terms: pd.DataFrame, title: str, base: Path) -> dict[str,
         if reference == 1.0:
             ax.set_xscale("log")
         ax.set_xlabel(f"{label} (95% CI)")
-        ax.set_title(title)
+        ax.set_title(f"{title}\nmodelled: {modelled}" if modelled else title)
     described = "; ".join(
         f"{t} {v:.2f} ({lo:.2f} to {hi:.2f})"
         for t, v, lo, hi in zip(
@@ -53,7 +63,7 @@ def model_terms_figure(terms: pd.DataFrame, title: str, base: Path) -> dict[str,
             strict=True,
         )
     )
-    alt = f"Dot plot of the {label.lower()}s of the model '{title}' with 95% CIs: {described}."
+    alt = f"Dot plot of the {label.lower()}s of the model '{named}' with 95% CIs: {described}."
     paths = save_figure(fig, base, alt)
     plt.close(fig)
     return paths

@@ -272,3 +272,16 @@ def test_plan_event_reaches_the_model_and_a_missing_one_is_named():
     entry["models"] = [{**model, "event": "Yes"}]
     ((terms, card),) = run_models(df, entry, dataset="officer_survey").values()
     assert card["modelled"] == "P(answer = Yes)" and terms["estimate"].iloc[1] > 0
+
+
+def test_model_figure_says_which_event_is_modelled(tmp_path):
+    from analysis.model_figures import model_terms_figure
+
+    df = _clustered(np.random.default_rng(27), "binomial")
+    df["answer"] = np.where(df["y"] == 1, "Yes", "No")
+    design = SurveyDesign(df, "w", strata="h", psu="psu")
+    terms, _ = svy_glm("answer ~ x + z", design, family="binomial", event="Yes")
+    paths = model_terms_figure(terms, "Answer", tmp_path / "answer")
+    alt = paths["alt"].read_text(encoding="utf-8")
+    assert "'Answer (modelled: P(answer = Yes))'" in alt
+    assert "modelled: P(answer = Yes)" in paths["svg"].read_text(encoding="utf-8")
