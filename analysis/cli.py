@@ -60,7 +60,7 @@ def _load_plugins() -> None:
 
 
 def _load_manifest(results: Path) -> dict[str, Any]:
-    from analysis.provenance.common import read_json
+    from analysis.provenance.manifest import ManifestError, load_manifest
 
     path = results / MANIFEST
     if not path.is_file():
@@ -68,7 +68,10 @@ def _load_manifest(results: Path) -> dict[str, Any]:
             f"wps: no manifest at {path}. Run the workflow first (snakemake --cores 2), or point "
             "--results at the results folder of a finished run."
         )
-    return read_json(path)
+    try:
+        return load_manifest(path)
+    except ManifestError as err:
+        raise SystemExit(f"wps: {err}") from None
 
 
 def _root_of(results: Path, manifest: Mapping[str, Any]) -> Path:
@@ -100,13 +103,13 @@ def _audit_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from analysis.provenance.audit import audit, verdict
+    from analysis.provenance.audit import audit, failed, verdict
 
     manifest = _load_manifest(args.results)
     root = _root_of(args.results, manifest)
     problems = audit(manifest, root=root, raw_dir=args.raw)
     print(verdict(manifest, problems))
-    return 1 if problems else 0
+    return 1 if failed(problems) else 0
 
 
 register(

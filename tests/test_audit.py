@@ -14,11 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_provenance import (  # noqa: E402
     BRIEF,
     CLEAN,
+    CODEBOOK,
     FINDINGS,
     INGESTED,
     JOBS,
     RAW,
+    WC,
     fake_run,
+    run_step,
     write,
 )
 
@@ -172,3 +175,188 @@ def test_temporary_outputs_are_recorded_and_audited_only_when_present(run, capsy
     write(INGESTED, "brought back by hand\n")  # if it is there again, it must match its hash
     code, out = audit(capsys)
     assert code == 1 and f"CHANGED {INGESTED}" in out
+
+
+# --- issue 14: every output known, nothing empty, the whole manifest hashed ------------------
+
+MANIFEST_PATH = Path("results/provenance/manifest.json")
+FIGURE = "results/figures/2025/women"
+
+
+def rebuild(targets=()) -> dict:
+    """Rebuild and write the manifest of the fake run (as write_manifest does)."""
+    manifest = build_manifest(JOBS, "results", "data/raw", targets=targets)
+    write_manifest(manifest, MANIFEST_PATH)
+    return manifest
+
+
+def edit_manifest(change, rehash: bool = False) -> None:
+    """Edit the manifest on disk; with `rehash`, recompute its content_hash as a forger would."""
+    from analysis.provenance.manifest import content_hash
+
+    manifest = json.loads(MANIFEST_PATH.read_text())
+    change(manifest)
+    if rehash:
+        manifest["content_hash"] = content_hash(manifest)
+    MANIFEST_PATH.write_text(json.dumps(manifest))
+
+
+def draw_figure_job() -> list[str]:
+    """A figure job like draw_figures: SVG, PNG and alt text of one chart, via save_figure."""
+    import matplotlib.pyplot as plt
+
+    from analysis.figures import save_figure
+
+    files = {"svg": f"{FIGURE}.svg", "png": f"{FIGURE}.png", "alt": f"{FIGURE}.alt.txt"}
+
+    def draw(sm, j):
+        fig, ax = plt.subplots()
+        ax.bar([0, 1], [1, 2])
+        save_figure(fig, Path(FIGURE), "Bar chart of two made-up numbers.")
+        plt.close(fig)
+
+    run_step("draw_figures", {"table": CLEAN}, files, draw, {"wave": WC["wave"]})
+    return sorted(files.values())
+
+
+def test_output_empty_when_recorded_is_caught(run, capsys):
+    """A job cut short can leave a 0-byte file that its record hashes as it is: the hash then
+    matches, so only the size tells (the stay_logit.svg of the issue)."""
+    from test_provenance import WC, run_step
+
+    run_step(
+        "clean_wave", {"table": INGESTED}, {"table": CLEAN}, lambda sm, j: write(CLEAN, ""), WC
+    )
+    rebuild()
+    code, out = audit(capsys)
+    assert code == 1
+    assert f"EMPTY {CLEAN} (made by job clean_wave officer_survey/2025): the file is 0 bytes" in out
+
+
+def test_output_emptied_after_the_run_is_caught_as_empty(run, capsys):
+    Path(FINDINGS).write_bytes(b"")
+    code, out = audit(capsys)
+    assert code == 1
+    assert f"EMPTY {FINDINGS} (made by job make_findings 2025)" in out
+
+
+def test_missing_png_is_named(run, capsys):
+    files = draw_figure_job()
+    rebuild(targets=files)
+    assert audit(capsys)[0] == 0
+    Path(f"{FIGURE}.png").unlink()
+    code, out = audit(capsys)
+    assert code == 1
+    assert f"MISSING {FIGURE}.png (made by job draw_figures 2025): the file is gone" in out
+
+
+def test_figure_job_whose_record_is_gone_is_not_made(run, capsys):
+    """The issue's run: a job's record gone, its outputs absent from the manifest, and the
+    audit said OK with 193 of 199 outputs. The targets the workflow asked for tell."""
+    files = draw_figure_job()
+    Path(f"{JOBS}/draw_figures/2025.json").unlink()
+    Path(f"{FIGURE}.png").unlink()
+    rebuild(targets=[*files, BRIEF])
+    code, out = audit(capsys)
+    assert code == 1
+    for path in files:
+        assert f"NOT MADE {path}: the workflow was asked for it but no recorded job made it" in out
+
+
+def test_file_read_by_a_job_but_made_by_no_recorded_job(run, capsys):
+    Path(f"{JOBS}/make_findings/2025.json").unlink()
+    rebuild()
+    code, out = audit(capsys)
+    assert code == 1
+    assert f"NOT MADE {FINDINGS} (read by job render_brief 2025): no recorded job made it" in out
+
+
+@pytest.mark.parametrize(
+    ("section", "change"),
+    [
+        ("jobs", lambda m: m["jobs"]["clean_wave officer_survey/2025"]["params"].update(x=1)),
+        ("jobs", lambda m: m["jobs"]["render_brief 2025"]["software"].update(pandoc="0.1")),
+        ("lineage", lambda m: m["lineage"].update({BRIEF: [CODEBOOK]})),
+        ("outputs", lambda m: m["outputs"][FINDINGS].update(job="render_brief 2025")),
+        ("raw", lambda m: m["raw"][CODEBOOK].update(size=1)),
+        ("targets", lambda m: m.update(targets=[CLEAN])),
+    ],
+)
+def test_edit_in_any_section_of_the_manifest_is_caught(run, capsys, section, change):
+    edit_manifest(change)
+    code, out = audit(capsys)
+    assert code == 1, f"an edit of {section} passed the audit"
+    assert "MANIFEST content_hash: the manifest does not add up to its content_hash" in out
+
+
+def test_lineage_edited_and_rehashed_is_caught(run, capsys):
+    """Even with the hash recomputed, the lineage must follow from the jobs."""
+    edit_manifest(lambda m: m["lineage"].update({BRIEF: [CODEBOOK]}), rehash=True)
+    code, out = audit(capsys)
+    assert code == 1
+    assert f"MANIFEST lineage: the lineage of {BRIEF} does not follow from the jobs" in out
+
+
+def test_outputs_and_jobs_disagreeing_is_caught(run, capsys):
+    edit_manifest(lambda m: m["outputs"][CLEAN].update(job="make_findings 2025"), rehash=True)
+    code, out = audit(capsys)
+    assert code == 1
+    assert f"MANIFEST {CLEAN}: the outputs section says job make_findings 2025 made it" in out
+
+
+@pytest.mark.parametrize("command", [["audit"], ["trace", BRIEF]])
+def test_truncated_manifest_says_which_file_and_what_to_do(run, command):
+    text = MANIFEST_PATH.read_text()
+    MANIFEST_PATH.write_text(text[: len(text) // 2])
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--results", "results"])
+    message = str(stop.value.code)
+    assert message.startswith(f"wps: {MANIFEST_PATH}: the manifest is damaged: not valid JSON")
+    assert "truncated" in message
+    assert "rerunning the workflow (make run)" in message
+
+
+def test_manifest_of_an_older_version_says_so(run):
+    edit_manifest(lambda m: m.update(schema="wps-manifest/1"))
+    with pytest.raises(SystemExit, match="schema is 'wps-manifest/1'.*make run"):
+        main(["audit", "--results", "results"])
+
+
+def test_stray_file_without_identifiers_is_a_note(run, capsys):
+    write("results/tables/notes.txt", "my notes\n")
+    code, out = audit(capsys)
+    assert code == 0
+    assert "NOTE EXTRA results/tables/notes.txt: not made by this run" in out
+
+
+def test_stray_table_with_identifiers_fails(run, capsys):
+    write(
+        CODEBOOK,
+        json.dumps(
+            {"name": "officer_survey", "fields": [{"name": "phone", "x-identifier": "direct"}]}
+        ),
+    )
+    rebuild()
+    write("results/tables/export for partner.csv", "id,phone\n1,0815550199\n")
+    code, out = audit(capsys)
+    assert code == 1
+    assert (
+        "EXTRA results/tables/export for partner.csv: not made by this run and a table with "
+        "identifier column(s) phone"
+    ) in out
+
+
+def test_stray_raw_rows_and_half_written_files_fail(run, capsys):
+    write("results/validated/officer_survey/2024.parquet", "rows\n")
+    write("results/figures/2025/.women.svg.x1y2.tmp", "<svg")
+    code, out = audit(capsys)
+    assert code == 1
+    assert "EXTRA results/validated/officer_survey/2024.parquet: not made by this run and " in out
+    assert "EXTRA results/figures/2025/.women.svg.x1y2.tmp: not made by this run and a half" in out
+
+
+def test_clean_run_has_no_extra_files(run, capsys):
+    """Logs, records and the manifest are known: a clean run reports nothing extra."""
+    write("results/provenance/report.html", "<html></html>\n")
+    code, out = audit(capsys)
+    assert code == 0 and "EXTRA" not in out, out

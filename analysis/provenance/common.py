@@ -12,7 +12,7 @@ from typing import Any
 from analysis.atomic import atomic_write
 
 RECORD_SCHEMA = "wps-job-record/1"
-MANIFEST_SCHEMA = "wps-manifest/1"
+MANIFEST_SCHEMA = "wps-manifest/2"  # 2: content_hash covers every section
 SECRET_WORDS = ("key", "secret")
 
 

@@ -1,18 +1,24 @@
 """The run manifest: every output, job and raw file with hashes, and each file's raw lineage.
 
 The manifest holds no times (they live only in job records), so two runs on the same inputs give
-byte-identical manifests and the same `content_hash`.
+byte-identical manifests and the same `content_hash`. The `content_hash` covers every section
+(raw, jobs, outputs, targets, lineage, warnings...), so an edit anywhere, or a damaged file,
+fails `wps audit`. It guards against accidents and careless edits, not against someone who
+edits the manifest and recomputes the hash (that would need a signature).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from analysis.errors import WpsInputError
 from analysis.hashing import file_fact, sha256_bytes
-from analysis.provenance.common import MANIFEST_SCHEMA, display_path, write_json_atomic
+from analysis.provenance.common import MANIFEST_SCHEMA, display_path, dumps, write_json_atomic
 from analysis.provenance.record import load_records
+from analysis.raw_integrity import compare_checksums
 
 PROVENANCE_FILES = ("manifest.json", "ro-crate-metadata.json")  # in <results>/provenance/
 JOB_FIELDS = (
@@ -45,10 +51,56 @@ def raw_files(raw_dir: Path | str, root: Path | None = None) -> dict[str, dict[s
     return found
 
 
-def content_hash(outputs: Mapping[str, Mapping[str, Any]]) -> str:
-    """SHA-256 over the sorted (path, sha256) pairs of the outputs."""
-    text = "".join(f"{path}\t{outputs[path]['sha256']}\n" for path in sorted(outputs))
-    return sha256_bytes(text.encode("utf-8"))
+HASHED_OUT = "content_hash"  # the one field the hash does not cover: itself
+SECTIONS = ("schema", "raw_dir", "results_dir", "records_dir", "raw", "jobs", "outputs", "lineage")
+RERUN = "Rebuild it by rerunning the workflow (make run)."
+
+
+class ManifestError(WpsInputError):
+    """The manifest cannot be read or is not a manifest of this version."""
+
+
+def content_hash(manifest: Mapping[str, Any]) -> str:
+    """SHA-256 over the whole manifest but this hash: its canonical JSON (sorted keys)."""
+    covered = {key: value for key, value in manifest.items() if key != HASHED_OUT}
+    return sha256_bytes(dumps(covered).encode("utf-8"))
+
+
+def load_manifest(path: Path | str) -> dict[str, Any]:
+    """Read a manifest, or raise ManifestError saying what is wrong with the file and what to do
+    (a truncated file, not JSON, an older format, a missing section)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ManifestError("there is no manifest", file=path, hint=RERUN) from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ManifestError(f"the manifest cannot be read ({err})", file=path, hint=RERUN) from err
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as err:
+        cut = "" if text.rstrip().endswith("}") else " (the file ends early: truncated?)"
+        raise ManifestError(
+            f"the manifest is damaged: not valid JSON at line {err.lineno}, column {err.colno}: "
+            f"{err.msg}{cut}",
+            file=path,
+            hint=RERUN,
+        ) from err
+    if not isinstance(manifest, dict):
+        raise ManifestError("the manifest is not a JSON object", file=path, hint=RERUN)
+    if manifest.get("schema") != MANIFEST_SCHEMA:
+        raise ManifestError(
+            f"the manifest's schema is {manifest.get('schema')!r}, this version of wps reads "
+            f"{MANIFEST_SCHEMA!r}",
+            file=path,
+            hint=RERUN,
+        )
+    absent = [key for key in (*SECTIONS, HASHED_OUT) if key not in manifest]
+    if absent:
+        raise ManifestError(
+            f"the manifest has no {', '.join(absent)} section", file=path, hint=RERUN
+        )
+    return manifest
 
 
 def _is_under(path: str, folder: str) -> bool:
@@ -67,10 +119,15 @@ def build_manifest(
     raw_dir: Path | str,
     *,
     root: Path | None = None,
+    targets: Iterable[Path | str] = (),
+    provenance_files: Iterable[Path | str] = (),
 ) -> dict[str, Any]:
     """The manifest of a run from its job records, the results folder and the raw folder.
 
-    Paths are shown relative to `root` (default: the working folder, where Snakemake runs).
+    `targets` are the files the workflow was asked to make (`rule all`): `wps audit` checks
+    that a recorded job made each of them. `provenance_files` are the files of the job writing
+    the manifest (its log), so the audit does not take them for strays. Paths are shown
+    relative to `root` (default: the working folder, where Snakemake runs).
     """
     root = Path.cwd() if root is None else Path(root)
     records = load_records(records_dir)
@@ -131,6 +188,7 @@ def build_manifest(
             ):
                 unrecorded.append(shown)
 
+    warnings += checksum_warnings(raw_dir, raw_prefix)
     manifest = {
         "schema": MANIFEST_SCHEMA,
         "raw_dir": raw_prefix,
@@ -139,12 +197,31 @@ def build_manifest(
         "raw": raw,
         "jobs": jobs,
         "outputs": outputs,
+        "targets": sorted({display_path(t, root) for t in targets} - own_files),
+        "provenance_files": sorted(own_files | {display_path(p, root) for p in provenance_files}),
         "unrecorded": unrecorded,
         "warnings": sorted(warnings),
-        "content_hash": content_hash(outputs),
     }
     manifest["lineage"] = lineage(manifest)
+    manifest[HASHED_OUT] = content_hash(manifest)
     return manifest
+
+
+def checksum_warnings(raw_dir: Path | str, raw_prefix: str) -> list[str]:
+    """Raw files that differ from, or are missing from, the raw folder's SHA256SUMS."""
+    report = compare_checksums(raw_dir)
+    if report is None:
+        return []
+    changed = [
+        f"{raw_prefix}/{rel} differs from {raw_prefix}/SHA256SUMS (sha256 listed {listed}, "
+        f"used {now})"
+        for rel, listed, now in report.changed
+    ]
+    gone = [
+        f"{raw_prefix}/{rel} is listed in {raw_prefix}/SHA256SUMS but gone"
+        for rel in report.missing
+    ]
+    return changed + gone
 
 
 def write_manifest(manifest: Mapping[str, Any], path: Path | str) -> Path:
