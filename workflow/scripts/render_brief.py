@@ -5,6 +5,8 @@ from pathlib import Path
 
 from analysis.provenance import job
 from analysis.render import engine_versions, render_brief
+from analysis.render.brief import choose_engine
+from analysis.render.versions import engine_label
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
@@ -21,3 +23,4 @@ with job(sm) as j:
             work_dir=Path(work_dir),
         )
     j.software.update(engine_versions())
+    j.software["rendered with"] = engine_label(choose_engine(sm.params.engine))
