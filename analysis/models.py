@@ -17,6 +17,20 @@ Families: ``gaussian``, ``binomial`` (logit; odds ratios and average marginal ef
 by a weighted moment estimator and then held fixed: the sandwich stays valid for the mean
 parameters). ``ordinal`` (proportional odds, cumulative logit) is fitted by
 :func:`analysis.ordinal.svy_ordinal` with the same preparation, sandwich and outputs.
+
+A binomial model counts one named event, never silently the complement: a 0/1 outcome counts 1,
+a logical one (``I(api00 > 743)``) True, and a text outcome with two levels the level the plan
+names (``event: "Yes"``); without it the model is refused. The terms table and the card say
+what is modelled (``modelled: P(sch_wide = Yes)``).
+
+Average marginal effects (binomial) are per variable, on the row of its main-effect term: the
+weighted mean of the change in predicted probability when the variable itself is shifted and
+patsy rebuilds every column it enters (``x + I(x**2)``, ``x*z``): a central difference for a
+continuous variable, 0 -> 1 for a 0/1 variable, reference -> level for a factor. Their SEs are
+by linearisation (units' sampling plus the coefficients' influence times the AME's gradient).
+
+The card's ``term_tests`` answer "is this term associated with the outcome at all?": the Wald
+F test of all the term's columns, on (columns, df) degrees of freedom, as R ``regTermTest``.
 """
 
 from __future__ import annotations
@@ -616,7 +630,7 @@ def svy_glm(
         getattr(res, "converged", True),
         caught,
         **extra,
-        term_tests=tests.to_dict(orient="records"),
+        term_tests=tests.astype(object).where(tests.notna(), None).to_dict(orient="records"),
     )
     return terms, card
 
