@@ -288,3 +288,13 @@ def test_random_text_never_runs_and_fails_clearly(text):
         assert str(exc)
         return
     _assert_structurally_safe(checked)
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson", "ordinal"])
+def test_every_family_checks_the_formula_before_patsy(family, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    entry = _entry("women ~ I(years_service + 0*__import__('os').system('id > pwned.txt'))")
+    entry["models"][0]["family"] = family
+    with pytest.raises(DesignError, match="is not allowed"):
+        run_models(_officers(), entry, dataset="officer_survey")
+    assert not (tmp_path / SENTINEL).exists()
