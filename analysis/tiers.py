@@ -219,22 +219,39 @@ def remove_leftover_identifier_tables(results_dir: Path | str, raw_dir: Path | s
     return removed
 
 
-def check_tiers(results_dir: Path | str, raw_dir: Path | str | None = None) -> list[str]:
-    """Problems with the restricted tier under `results_dir` (empty list: all well).
+def identifier_tables(results_dir: Path) -> list[Path]:
+    """Every file under the ingested and validated folders (raw rows, direct identifiers)."""
+    found: list[Path] = []
+    for folder in IDENTIFIER_FOLDERS:
+        base = results_dir / folder
+        if base.is_dir():
+            found += sorted(p for p in base.rglob("*") if p.is_file())
+    return found
 
-    Restricted files must be owner-only, and folders wholly restricted 0700. Ingested or
-    validated tables (direct identifiers) of a wave whose raw file is gone must not remain.
-    `raw_dir` defaults to `data/raw` beside the results folder.
+
+def check_tiers(results_dir: Path | str, raw_dir: Path | str | None = None) -> list[str]:
+    """Problems with the restricted tier under a finished run's `results_dir` (empty: all well).
+
+    Restricted files must be owner-only, and folders wholly restricted 0700. No ingested or
+    validated table (raw rows, direct identifiers) may remain once a run has finished: those of
+    a wave whose raw file is gone are named as such (Snakemake never deletes them), the others
+    were left by a killed or failed run. `raw_dir` defaults to `data/raw` beside the results.
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         return []
     raw = Path(raw_dir) if raw_dir is not None else results_dir.parent / "data" / "raw"
     problems = _permission_problems(results_dir)
-    for path in leftover_identifier_tables(results_dir, raw):
+    vanished = set(leftover_identifier_tables(results_dir, raw))
+    for path in identifier_tables(results_dir):
         rel = path.relative_to(results_dir).as_posix()
+        why = (
+            f"from a wave that no longer exists in {raw}; delete it (rm {path})"
+            if path in vanished
+            else "left by a killed or failed run; finish the run (make run) or delete it "
+            f"(rm {path})"
+        )
         problems.append(
-            f"LEFTOVER {results_dir.name}/{rel}: raw rows with direct identifiers from a wave "
-            f"that no longer exists in {raw}; delete it (rm {path})"
+            f"LEFTOVER {results_dir.name}/{rel}: raw rows with direct identifiers {why}"
         )
     return problems
