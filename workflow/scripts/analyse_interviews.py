@@ -19,6 +19,7 @@ from analysis.provenance import job
 from analysis.quotes import build_quote_bank
 from analysis.reliability import reliability_table
 from analysis.tables import write_csv
+from analysis.tiers import protect_outputs
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
@@ -45,3 +46,4 @@ with job(sm) as j:
     write_csv(excluded, Path(sm.output.quotes_excluded))
     j.seeds["reliability_bootstrap"] = sm.params.seed
     j.note("quotes", {"kept": len(bank), "excluded": len(excluded)})
+    protect_outputs(sm.output, sm.config["results_dir"])  # small cells: owner-only

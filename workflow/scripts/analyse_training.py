@@ -6,6 +6,7 @@ import pandas as pd
 
 from analysis.provenance import job
 from analysis.tables import write_csv, write_table
+from analysis.tiers import protect_outputs
 from analysis.training import ancova, attrition, gains
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
@@ -15,3 +16,4 @@ with job(sm) as j:
     table = pd.concat([gains(data), ancova(data)], ignore_index=True)
     write_table(table, parquet=Path(sm.output.parquet), csv=Path(sm.output.csv))
     write_csv(attrition(data), Path(sm.output.attrition))
+    protect_outputs(sm.output, sm.config["results_dir"])  # small cells: owner-only
