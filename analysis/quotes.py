@@ -49,6 +49,7 @@ NO_CONSENT = "no consent to quote (quote_consent is not 'yes')"
 MIXED_CONSENT = "rows of this quote disagree on consent"
 MIXED_TEXT = "rows of this quote carry different texts"
 NO_ID = "quote without a quote_id"
+TOO_FEW = "fewer interviewees in the wave than the disclosure threshold ({threshold})"
 BANK_COLUMNS = [
     "quote_id",
     "respondent_type",
@@ -68,13 +69,17 @@ def speaker(row: Any, columns: tuple[str, ...] = ("respondent_type", "sex", "cou
     return ", ".join(str(v) for v in values if v is not None and not pd.isna(v) and str(v))
 
 
-def _reason(group: list[dict[str, Any]], redactor: Redactor, vocabulary: frozenset[str]) -> str:
+def _reason(
+    group: list[dict[str, Any]], redactor: Redactor, vocabulary: frozenset[str], too_few: str
+) -> str:
     """Why the rows of one quote cannot enter the bank, or ''."""
     consents = [bool(r["_yes"]) for r in group]
     if not all(consents):
         return MIXED_CONSENT if any(consents) else NO_CONSENT
     if len({r["quote"] for r in group}) > 1:
         return MIXED_TEXT
+    if too_few:
+        return too_few
     return redactor.uncertainty(redactor(str(group[0]["quote"])), vocabulary)
 
 
@@ -87,6 +92,9 @@ def build_quote_bank(
     below which a label attribute is not shown. ``planted_patterns``: identifiers known to be in
     the data (from :func:`analysis.redaction.identifiers_in`, :func:`typed_identifiers_from`, or
     a ``{kind: [strings]}`` mapping). ``codes`` (optional) adds each quote's themes.
+
+    A wave with fewer interviewees than ``threshold`` gives no quote at all (even an unlabelled
+    quote would name a group that small).
 
     Returns ``bank`` (quote_id, respondent_type, sex, country, speaker, codes, themes, quote: one
     row per consented, confidently redacted quote, sorted by quote_id; label attributes not shown
@@ -101,6 +109,7 @@ def build_quote_bank(
     if "quote" not in long.columns:
         return _empty_bank(), pd.DataFrame(columns=["quote_id", "reason"])
     labels = quote_labels(long, threshold=threshold)
+    too_few = TOO_FEW.format(threshold=threshold) if len(labels) < threshold else ""
     text = long["quote"].astype("string").str.strip()
     rows = long.loc[text.notna() & (text != "")].copy()
     rows["quote"] = text[rows.index]
@@ -118,7 +127,7 @@ def build_quote_bank(
         groups.setdefault(rec["quote_id"], []).append(rec)
     for quote_id in sorted(groups):
         group = groups[quote_id]
-        reason = _reason(group, redactor, vocabulary)
+        reason = _reason(group, redactor, vocabulary, too_few)
         if reason:
             excluded.append({"quote_id": quote_id, "reason": reason})
             continue
