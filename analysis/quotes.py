@@ -41,6 +41,7 @@ __all__ = [
     "build_quote_bank",
     "identifiers_from",
     "redact",
+    "brief_speaker",
     "speaker",
     "typed_identifiers_from",
 ]
@@ -65,8 +66,22 @@ BANK_COLUMNS = [
 def speaker(row: Any, columns: tuple[str, ...] = ("respondent_type", "sex", "country")) -> str:
     """The speaker as a brief prints it: the shown label values of ``columns``, comma-separated
     (a value hidden by disclosure control is missing and left out)."""
-    values = [row.get(c) if hasattr(row, "get") else row[c] for c in columns]
+    values = [_get(row, c) for c in columns]
     return ", ".join(str(v) for v in values if v is not None and not pd.isna(v) and str(v))
+
+
+def brief_speaker(row: Any) -> str:
+    """The speaker as a brief prints it ("survivor, Thailand"): respondent type in lower case
+    and country, each only where the quote bank shows it; "an interviewee" when neither is."""
+    kind = speaker(row, ("respondent_type",)).lower()
+    return speaker({"kind": kind, "country": _get(row, "country")}, ("kind", "country")) or (
+        "an interviewee"
+    )
+
+
+def _get(row: Any, column: str) -> Any:
+    """A row's value of ``column`` (missing when the row has no such column)."""
+    return row.get(column, pd.NA) if hasattr(row, "get") else row[column]
 
 
 def _reason(

@@ -33,6 +33,7 @@ from analysis.findings import (
     percent_range,
     signed,
 )
+from analysis.quotes import brief_speaker
 from analysis.reliability import ALL_CODES, RELIABLE, TENTATIVE
 
 TITLE = "Women in law enforcement and the gendered dynamics of trafficking: ASEAN, {wave}"
@@ -634,7 +635,7 @@ class RegionalFindings:
         row, src = one_row(quotes, path, {"quote_id": quote_id})
         self.book.add("quote_text", row["quote"], str(row["quote"]), {**src, "column": "quote"})
         self.book.add("quote_id", quote_id, quote_id, {**src, "column": "quote_id"})
-        who = f"{str(row['respondent_type']).lower()}, {str(row['country'])}"
+        who = brief_speaker(row)
         self.book.add("quote_speaker", who, who, {**src, "column": "respondent_type, country"})
 
     # -- change between waves ----------------------------------------------------------------

@@ -11,8 +11,10 @@ import yaml
 
 from analysis.quotes import (
     NO_CONSENT,
+    UNCERTAIN_SCRIPT,
     UNCERTAIN_WORD,
     Redactor,
+    brief_speaker,
     build_quote_bank,
     identifiers_from,
     redact,
@@ -238,3 +240,36 @@ def test_freshly_generated_interviews_leave_no_planted_identifier(tmp_path):
         pytest.skip("analysis.synth.interviews (the generator) is not available")
     xlsx = next(p for p in generate(tmp_path) if p.suffix == ".xlsx")
     check_generated_export(xlsx)
+
+
+def test_quotes_in_scripts_the_redactor_cannot_check_stay_out_with_the_reason():
+    table = quote_table()
+    table.loc[table["quote_id"] == "Q-0006", "quote"] = "ตำรวจหญิงช่วยฉัน The police helped me."
+    bank, excluded = build_quote_bank(table, threshold=THRESHOLD)
+    assert "Q-0006" not in set(bank["quote_id"])
+    reason = excluded.set_index("quote_id").loc["Q-0006", "reason"]
+    assert reason == UNCERTAIN_SCRIPT.format(scripts="Thai")
+
+
+def test_the_brief_prints_only_the_label_the_bank_shows():
+    people = [("Facilitator", "Cambodia")] * 2 + [("Facilitator", "Myanmar")] * 4
+    table = pd.DataFrame(
+        [
+            {
+                "interview_id": f"F{i}",
+                "respondent_type": rtype,
+                "sex": "Woman",
+                "country": country,
+                "coder": "A",
+                "code": "debt",
+                "quote": "We met every week at the office.",
+                "quote_consent": "yes",
+                "quote_id": f"Q-{i:04d}",
+            }
+            for i, (rtype, country) in enumerate(people)
+        ]
+    )
+    bank, _ = build_quote_bank(table, threshold=THRESHOLD)
+    assert len(bank) == len(people) and bank["country"].isna().all()
+    printed = {brief_speaker(row) for _, row in bank.iterrows()}
+    assert printed == {"facilitator"}
