@@ -45,6 +45,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.errors import CodebookError
+
 NAME, PLACE, AGE, PHONE, EMAIL, EMPLOYER = (
     "[name]",
     "[place]",
@@ -377,9 +379,21 @@ def redact_numbers(text: str) -> str:
 
 # -- which fields, which identifiers ---------------------------------------------------------
 def is_free_text(field: Any) -> bool:
-    """Whether the codebook declares ``field`` free text: ``x-consent`` or ``x-free-text``."""
+    """Whether the codebook declares ``field`` free text: ``x-consent`` or ``x-free-text: true``.
+
+    Raises CodebookError when ``x-free-text`` is not true or false (a "yes" must not quietly
+    leave a text unredacted).
+    """
     raw = getattr(field, "raw", field) or {}
-    return bool(raw.get("x-consent")) or raw.get("x-free-text") is True
+    declared = raw.get("x-free-text", False)
+    if not isinstance(declared, bool):
+        raise CodebookError(
+            f"x-free-text of field {raw.get('name', '?')!r} is {declared!r}, not true or false",
+            column=str(raw.get("name", "")),
+            hint="write x-free-text: true for text that may name people (it is then redacted), "
+            "or leave it out",
+        )
+    return bool(raw.get("x-consent")) or declared
 
 
 def _guess_placeholder(text: str) -> str:

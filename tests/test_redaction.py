@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from analysis.clean import clean
 from analysis.codebook import codebook_from_dict, load_codebook
+from analysis.errors import CodebookError
 from analysis.io import RawTable
 from analysis.quotes import build_quote_bank
 from analysis.redaction import (
@@ -281,3 +282,8 @@ def test_four_men_survivors_are_never_labelled_men():
 )
 def test_every_printed_label_names_at_least_threshold_interviewees(people):
     check_labels(people)
+
+
+def test_a_free_text_declaration_that_is_not_a_boolean_is_a_clear_error():
+    with pytest.raises(CodebookError, match="x-free-text of field 'remark'"):
+        is_free_text({"name": "remark", "type": "string", "x-free-text": "yes"})
