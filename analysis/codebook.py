@@ -2,7 +2,17 @@
 
 `load_codebook` checks a codebook against `schemas/codebook.schema.json` and a few rules a JSON
 schema cannot express (primary key fields exist, codes fit the field type, one field per design
-role), then returns a `Codebook` whose helpers answer the questions the pipeline asks.
+role, no two fields read the same raw column), then returns a `Codebook` whose helpers answer the
+questions the pipeline asks.
+
+Properties beyond Frictionless (see docs/codebook.md):
+
+- `x-source-name`: the raw file's column for this field when it is not a valid name (`sch.wide`
+  read as field `sch_wide`); applied at validation, so raw files are never edited.
+- `x-missing-ranges`: user-missing ranges, `[{"low": 2000, "high": 3000, "label": "..."}]`
+  (SPSS `MISSING VALUES x (2000 THRU 3000)`), both ends included.
+- `x-identifier: review` with `x-identifier-reason`: a drafted field that may identify a person;
+  a person decides (`direct`, `indirect` or `none`) before the pipeline uses the codebook.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from analysis.errors import CodebookError
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "codebook.schema.json"
 FIELD_TYPES = ("integer", "number", "string", "date", "datetime", "boolean")
 DESIGN_ROLES = ("weight", "stratum", "psu", "fpc")
+UNDECIDED = "review"
 TRUE_STRINGS = frozenset({"true", "1", "yes"})
 FALSE_STRINGS = frozenset({"false", "0", "no"})
 
@@ -83,7 +94,10 @@ class Field:
     max_length: int | None = None
     categories: tuple[tuple[Any, str], ...] = ()
     missing_values: tuple[tuple[str, str], ...] = ()
+    missing_ranges: tuple[tuple[float, float, str], ...] = ()
     identifier: str = "none"
+    identifier_reason: str = ""
+    source_name: str = ""
     sensitive: bool = False
     role: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -106,6 +120,24 @@ class Field:
     def missing_labels(self) -> dict[str, str]:
         """User-missing codes as written in the codebook (strings) -> label."""
         return {code: label for code, label in self.missing_values if code != ""}
+
+    def column(self) -> str:
+        """The raw file's column for this field: `x-source-name`, else the field name."""
+        return self.source_name or self.name
+
+    def missing_reason(self, code: str) -> str | None:
+        """The label of a user-missing code written as text (`"99"`), from the codes, then the
+        ranges; None when the code is not user-missing."""
+        labels = self.missing_labels()
+        if code in labels:
+            return labels[code]
+        number = _as_number(code)
+        if number is None:
+            return None
+        for low, high, label in self.missing_ranges:
+            if low <= number <= high:
+                return label
+        return None
 
     def labels(self) -> dict[Any, str]:
         """Category value (typed) -> label."""
@@ -140,6 +172,10 @@ class Codebook:
             return self.fields[name]
         except KeyError:
             raise KeyError(f"codebook {self.name!r} has no field {name!r}") from None
+
+    def undecided(self) -> list[Field]:
+        """Fields whose identifier status a person must still decide (`x-identifier: review`)."""
+        return [f for f in self.fields.values() if f.identifier == UNDECIDED]
 
     def direct_identifiers(self) -> list[str]:
         """Fields dropped in cleaning (names, phones, free text)."""
@@ -177,6 +213,30 @@ def _fail(path: Path | str, pointer: str, problem: str) -> CodebookError:
         file=str(path),
         hint="fix the codebook so it follows docs/architecture.md (Codebook format) and "
         "analysis/schemas/codebook.schema.json",
+    )
+
+
+def _as_number(text: Any) -> float | None:
+    """A code as a finite number, or None when it is not one."""
+    if isinstance(text, bool):
+        return None
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def range_label(low: float, high: float) -> str:
+    """The label a user-missing range gets when it has none (`user-missing 2000 thru 3000`)."""
+    show = lambda v: str(int(v)) if float(v).is_integer() else repr(float(v))  # noqa: E731
+    return f"user-missing {show(low)} thru {show(high)}"
+
+
+def _missing_ranges(spec: list[dict[str, Any]]) -> tuple[tuple[float, float, str], ...]:
+    return tuple(
+        (float(r["low"]), float(r["high"]), r.get("label") or range_label(r["low"], r["high"]))
+        for r in spec
     )
 
 
@@ -227,11 +287,35 @@ def _build_field(spec: dict[str, Any], index: int, table_missing: list[Any], pat
         max_length=cons.get("maxLength"),
         categories=tuple(categories),
         missing_values=_missing_values(mv_spec),
+        missing_ranges=_missing_ranges(spec.get("x-missing-ranges", [])),
         identifier=spec.get("x-identifier", "none"),
+        identifier_reason=spec.get("x-identifier-reason", ""),
+        source_name=spec.get("x-source-name", ""),
         sensitive=bool(spec.get("x-sensitive", False)),
         role=spec.get("x-role"),
         raw=spec,
     )
+
+
+def _check_source_names(fields: dict[str, Field], path: Path | str) -> None:
+    """Each raw column is read by one field at most, and a range has low <= high."""
+    readers: dict[str, str] = {}
+    for index, f in enumerate(fields.values()):
+        column = f.column()
+        if column in readers:
+            raise _fail(
+                path,
+                f"/fields/{index}/x-source-name",
+                f"fields {readers[column]!r} and {f.name!r} both read the raw column {column!r}",
+            )
+        readers[column] = f.name
+        for i, (low, high, _label) in enumerate(f.missing_ranges):
+            if low > high:
+                raise _fail(
+                    path,
+                    f"/fields/{index}/x-missing-ranges/{i}",
+                    f"range low {low} is above high {high}",
+                )
 
 
 def codebook_from_dict(spec: dict[str, Any], path: Path | str = "<codebook>") -> Codebook:
@@ -262,6 +346,7 @@ def codebook_from_dict(spec: dict[str, Any], path: Path | str = "<codebook>") ->
             raise _fail(
                 path, f"/fields/{index}/x-consent", f"consent field {consent!r} is not a field"
             )
+    _check_source_names(fields, path)
     for role in DESIGN_ROLES:
         holders = [i for i, f in enumerate(fields.values()) if f.role == role]
         if len(holders) > 1:

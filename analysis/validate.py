@@ -4,10 +4,24 @@ Structural problems (a required column missing, a column of the wrong kind altog
 run with a `StructuralError`. Row-level problems (a bad value, an unknown code, a duplicate key)
 send the whole row to quarantine, one quarantine row per problem, and the run goes on with the
 rest. Columns the codebook does not know never pass: they might be new identifiers.
+
+Before any row is checked, three things about the file as a whole:
+
+- a codebook with fields still marked `x-identifier: review` is refused (`wps codebook check`);
+- columns are read under their codebook names: a field's `x-source-name` names the raw column
+  (`sch.wide` -> `sch_wide`); a mapping to a column the file lacks is a StructuralError listing
+  the columns that exist. The raw file is never edited;
+- the file's own value labels must agree with the codebook's: a code the file labels otherwise
+  (1 = "Man" in the file, "Woman" in the codebook) refuses the wave with both labels named.
+
+The file's own user-missing codes and ranges (SPSS missing values and ranges, Stata `.a`-`.z`)
+apply even when the codebook does not repeat them (`with_file_missing`); their labels come from
+the file's value labels.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import math
@@ -18,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from analysis.codebook import FALSE_STRINGS, TRUE_STRINGS, Codebook, Field
+from analysis.codebook import FALSE_STRINGS, TRUE_STRINGS, Codebook, Field, range_label
 from analysis.errors import StructuralError, WpsInputError, format_rows
 
 if TYPE_CHECKING:
@@ -43,6 +57,7 @@ MAX_VALUE_CHARS = 200
 STRUCTURAL_MIN_BAD = 3
 STRUCTURAL_SHARE = 0.5
 FAIL_GROUPS_SHOWN = 5
+LABEL_DISAGREEMENTS_SHOWN = 10
 
 
 @dataclass
@@ -149,6 +164,15 @@ def per_value(obj: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     return pd.Series(results, index=obj.index, dtype=object)
 
 
+def _in_missing_range(obj: pd.Series, blank: pd.Series, field: Field) -> pd.Series:
+    """Cells whose number lies in one of the field's user-missing ranges (ends included)."""
+    numbers = pd.to_numeric(obj.where(~blank), errors="coerce").astype(float)
+    inside = pd.Series(False, index=obj.index)
+    for low, high, _label in field.missing_ranges:
+        inside |= ((numbers >= low) & (numbers <= high)).fillna(False)
+    return inside.astype(bool)
+
+
 def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     """Read a raw column as `field` says (type, user-missing codes)."""
     s = values.reset_index(drop=True)
@@ -157,6 +181,8 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     text = per_value(obj, code_text)
     codes = set(field.missing_labels())
     user_missing = ~blank & text.isin(codes)
+    if field.missing_ranges:
+        user_missing |= ~blank & _in_missing_range(obj, blank, field)
     checked = ~blank & ~user_missing
 
     if field.type in ("integer", "number"):
@@ -213,7 +239,7 @@ def _required_fields(codebook: Codebook) -> list[str]:
     return [n for n, f in codebook.fields.items() if f.required or n in codebook.primary_key]
 
 
-def _check_structure(data: pd.DataFrame, codebook: Codebook, dataset: str, file: str) -> None:
+def _check_structure_of_raw_names(data: pd.DataFrame, dataset: str, file: str) -> None:
     duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
     if duplicated:
         raise StructuralError(
@@ -223,6 +249,10 @@ def _check_structure(data: pd.DataFrame, codebook: Codebook, dataset: str, file:
             column=duplicated[0],
             hint="give each column a unique name in the raw file",
         )
+
+
+def _check_structure(data: pd.DataFrame, codebook: Codebook, dataset: str, file: str) -> None:
+    _check_structure_of_raw_names(data, dataset, file)
     present = {str(c) for c in data.columns}
     missing = [n for n in _required_fields(codebook) if n not in present]
     if not missing:
@@ -245,8 +275,8 @@ def _check_structure(data: pd.DataFrame, codebook: Codebook, dataset: str, file:
         dataset=dataset,
         file=file,
         column=missing[0],
-        hint="rename the columns in the raw file to the codebook names, or, if the wave really "
-        "changed, update the dataset's codebook.json",
+        hint="map each renamed column to its field with x-source-name in codebook.json (the "
+        "raw file stays as it is), or, if the wave really changed, update the codebook",
     )
 
 
@@ -419,17 +449,20 @@ def _warnings(
             f"optional codebook fields absent from this wave: {', '.join(missing_optional)}"
         )
     declared = getattr(table, "missing_codes", None) or {}
+    by_column = {f.column(): f for f in codebook.fields.values()}
     for column in sorted(declared):
-        field = codebook.fields.get(column)
+        field = by_column.get(column)
         if field is None:
             continue
         extra = sorted(
             {code_text(c) for c in declared[column]} - set(field.missing_labels()) - {None}
         )
+        extra = [c for c in extra if field.missing_reason(c) is None]
         if extra:
             notes.append(
-                f"the file declares user-missing code(s) {', '.join(extra)} for {column!r} that "
-                "the codebook lacks; such values are checked as ordinary values"
+                f"the file declares user-missing code(s) {', '.join(extra)} for {field.name!r} "
+                "that the codebook lacks; they were applied as user-missing with the file's "
+                "labels (add them to codebook.json to make them part of the codebook)"
             )
     return notes
 
@@ -496,6 +529,177 @@ def _fail_on_rows(quarantine: pd.DataFrame, dataset: str, file: str) -> WpsInput
     )
 
 
+# --- the file as a whole: undecided identifiers, column mapping, its own labels and codes -----
+
+
+def refuse_undecided(codebook: Codebook, dataset: str, file: str) -> None:
+    """Refuse a codebook that still has fields marked `x-identifier: review`."""
+    undecided = codebook.undecided()
+    if not undecided:
+        return
+    names = ", ".join(f.name for f in undecided)
+    raise StructuralError(
+        f"the codebook still has {len(undecided)} field(s) whose identifier status is "
+        f"undecided (x-identifier: review): {names}",
+        dataset=dataset,
+        file=file,
+        column=undecided[0].name,
+        hint="run `wps codebook check` on the codebook and set each x-identifier to direct "
+        "(dropped in cleaning), indirect (pseudonymised) or none (kept)",
+    )
+
+
+def apply_column_mapping(
+    data: pd.DataFrame, codebook: Codebook, dataset: str, file: str
+) -> pd.DataFrame:
+    """The raw columns renamed to their codebook names (`x-source-name` -> `name`).
+
+    A field whose source column is absent is accepted only when the file already has a column
+    under the field's own name; otherwise a StructuralError names the field and the columns
+    that exist. The raw file is never touched: only this in-memory table is renamed.
+    """
+    present = [str(c) for c in data.columns]
+    renames: dict[str, str] = {}
+    for f in codebook.fields.values():
+        if not f.source_name or f.source_name == f.name:
+            continue
+        if f.source_name in present:
+            if f.name in present:
+                raise StructuralError(
+                    f"field {f.name!r} maps the raw column {f.source_name!r} (x-source-name), "
+                    f"but the file also has a column named {f.name!r}",
+                    dataset=dataset,
+                    file=file,
+                    column=f.source_name,
+                    hint=f"remove x-source-name from field {f.name!r} or give the field "
+                    "another name in codebook.json",
+                )
+            renames[f.source_name] = f.name
+        elif f.name not in present:
+            shown = ", ".join(repr(c) for c in present[:40])
+            more = f" and {len(present) - 40} more" if len(present) > 40 else ""
+            raise StructuralError(
+                f"codebook field {f.name!r} maps the raw column {f.source_name!r} "
+                f"(x-source-name), which is not in this file; the file's columns are: "
+                f"{shown}{more}",
+                dataset=dataset,
+                file=file,
+                column=f.source_name,
+                hint=f"correct x-source-name of field {f.name!r} in codebook.json to one of the "
+                "file's columns (spelling and case must match exactly)",
+            )
+    return data.rename(columns=renames) if renames else data
+
+
+def _file_labels(table: RawTable, column: str) -> dict[str, str]:
+    """The file's value labels of a raw column, keyed by code text (`99.0` -> `"99"`)."""
+    labels = (getattr(table, "value_labels", None) or {}).get(column) or {}
+    return {str(code_text(k)): str(v) for k, v in labels.items() if code_text(k) is not None}
+
+
+def _codebook_labels(field: Field) -> dict[str, str]:
+    """Labels the codebook states for codes (categories and user-missing codes), by code text.
+
+    A code without a label of its own (label equal to the code) states nothing to compare.
+    """
+    stated = {str(code_text(v)): label for v, label in field.categories}
+    stated.update(field.missing_labels())
+    return {code: label for code, label in stated.items() if label.strip() != code}
+
+
+def _same_label(a: str, b: str) -> bool:
+    def norm(text: str) -> str:
+        return " ".join(text.replace("\u2019", "'").casefold().split())
+
+    return norm(a) == norm(b)
+
+
+def label_disagreements(table: RawTable, codebook: Codebook) -> list[dict[str, str]]:
+    """Codes the file labels differently from the codebook: column, code, both labels."""
+    found = []
+    for f in codebook.fields.values():
+        in_file = _file_labels(table, f.column())
+        if not in_file:
+            continue
+        for code, label in _codebook_labels(f).items():
+            if code in in_file and not _same_label(label, in_file[code]):
+                found.append(
+                    {"column": f.name, "code": code, "codebook": label, "file": in_file[code]}
+                )
+    return found
+
+
+def check_label_agreement(table: RawTable, codebook: Codebook, dataset: str, file: str) -> None:
+    """Refuse a wave whose own value labels give a code another meaning than the codebook.
+
+    A code that now means something else (sex 1 = "Man" in the file, "Woman" in the codebook)
+    would turn every table on it around without any value being invalid.
+    """
+    found = label_disagreements(table, codebook)
+    if not found:
+        return
+    shown = found[:LABEL_DISAGREEMENTS_SHOWN]
+    parts = [
+        f"column {d['column']!r} code {d['code']}: the codebook says {d['codebook']!r}, the "
+        f"file says {d['file']!r}"
+        for d in shown
+    ]
+    more = len(found) - len(shown)
+    raise StructuralError(
+        f"the file's value labels disagree with the codebook for {len(found)} code(s): "
+        + "; ".join(parts)
+        + (f"; and {more} more" if more > 0 else ""),
+        dataset=dataset,
+        file=file,
+        column=found[0]["column"],
+        hint="a code must mean the same in every wave. If this wave was recoded, recode it "
+        "back to the codebook's codes (in a copy made by the source software, not by editing "
+        "the raw file here); if the codebook's label is wrong, correct codebook.json. Nothing "
+        "from this wave was used",
+    )
+
+
+def _file_ranges(table: RawTable, column: str) -> list[tuple[float, float]]:
+    ranges = (getattr(table, "missing_ranges", None) or {}).get(column) or []
+    return [(float(lo), float(hi)) for lo, hi in ranges]
+
+
+def _with_file_codes(f: Field, table: RawTable) -> Field:
+    column = f.column()
+    declared = (getattr(table, "missing_codes", None) or {}).get(column) or []
+    ranges = _file_ranges(table, column)
+    labels = _file_labels(table, column)
+    known = set(f.missing_labels())
+    codes = list(f.missing_values)
+    for code in declared:
+        text = code_text(code)
+        if text is None or text in known:
+            continue
+        number = code if isinstance(code, int | float) else None
+        if number is not None and any(lo <= number <= hi for lo, hi in ranges):
+            continue  # an observed value inside a declared range: the range covers it
+        codes.append((text, labels.get(text, text)))
+        known.add(text)
+    spans = list(f.missing_ranges)
+    for lo, hi in ranges:
+        if not any(lo == a and hi == b for a, b, _ in spans):
+            spans.append((lo, hi, range_label(lo, hi)))
+    if len(codes) == len(f.missing_values) and len(spans) == len(f.missing_ranges):
+        return f
+    return dataclasses.replace(f, missing_values=tuple(codes), missing_ranges=tuple(spans))
+
+
+def with_file_missing(codebook: Codebook, table: RawTable) -> Codebook:
+    """The codebook with the file's own user-missing codes and ranges added to its fields.
+
+    Codes come from the file's declarations (SPSS missing values and ranges, Stata/SAS tagged
+    missings), read under each field's raw column (`x-source-name`); a code's label is the
+    file's value label for it, else the code itself. The codebook's own codes and labels win.
+    """
+    fields = {name: _with_file_codes(f, table) for name, f in codebook.fields.items()}
+    return dataclasses.replace(codebook, fields=fields)
+
+
 def validate(
     table: RawTable,
     codebook: Codebook,
@@ -514,7 +718,13 @@ def validate(
     """
     if on_row_error not in ("quarantine", "fail"):
         raise ValueError(f"on_row_error must be 'quarantine' or 'fail', not {on_row_error!r}")
+    refuse_undecided(codebook, dataset, file)
     data = table.data.reset_index(drop=True)
+    _check_structure_of_raw_names(data, dataset, file)
+    data = apply_column_mapping(data, codebook, dataset, file)
+    check_label_agreement(table, codebook, dataset, file)
+    own_codebook = codebook
+    codebook = with_file_missing(codebook, table)
     _check_structure(data, codebook, dataset, file)
     present = [n for n in codebook.fields if n in data.columns]
     unknown = [str(c) for c in data.columns if str(c) not in codebook.fields]
@@ -546,7 +756,7 @@ def validate(
     valid = data.iloc[keep][present].copy()
     valid.insert(0, ROW_COLUMN, pd.Series([i + 1 for i in keep], index=valid.index, dtype="int64"))
     valid = valid.reset_index(drop=True)
-    warnings = _warnings(table, codebook, unknown, missing_optional)
+    warnings = _warnings(table, own_codebook, unknown, missing_optional)
     report = _report(
         dataset, file, len(data), len(valid), quarantine, unknown, missing_optional, warnings
     )
