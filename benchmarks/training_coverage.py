@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.training import gain_row
+from benchmarks.machine import git_commit
 
+ROOT = Path(__file__).resolve().parents[1]
 COHORTS = (2, 3, 5, 8, 12)
 DESIGNS = ("similar", "unequal")
 TRUE_GAIN = 2.5
@@ -160,6 +163,7 @@ def bench_training_coverage(
         "monte_carlo_se_at_95": round(float(np.sqrt(0.95 * 0.05 / replicates)), 4),
         "settings": settings,
         "seconds": round(time.perf_counter() - start, 1),
+        "commit": git_commit(ROOT),
     }
 
 
@@ -168,7 +172,8 @@ def coverage_table(part: dict[str, Any]) -> list[str]:
     if "skipped" in part:
         return [f"Skipped ({part['skipped']})."]
     out = [
-        f"{part['replicates']:,} simulated trainings per row (seed {part['seed']}; true g "
+        f"{part['replicates']:,} simulated trainings per row (seed {part['seed']}, commit "
+        f"{part.get('commit') or 'unknown'}; true g "
         f"{part['true_g']}, true gain {part['true_gain']} points); nominal coverage 0.95, Monte "
         f"Carlo SE about {part['monte_carlo_se_at_95']}. Old: cluster bootstrap (g), CR1 with "
         "t on cohorts - 1 df (gain). New: CR2 SE, t on Bell-McCaffrey df (g by the delta "
