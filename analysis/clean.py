@@ -3,6 +3,14 @@ identifiers left (direct ones dropped, IDs pseudonymised, exact interviewee ages
 
 The output is deterministic: rows sorted by the (pseudonymised) primary key, columns in a fixed
 order, nullable pandas dtypes (`Int64`, `Float64`, `string`, `boolean`, categories for labels).
+
+Missing codes kept honestly: a user-missing code (the codebook's, or the file's own when the
+caller passes the codebook through `analysis.validate.with_file_missing`) becomes NA in its
+column, and the reason stays beside it. Every kept field with user-missing codes or ranges gets a
+column `<field>__missing` (string) holding the label of the code the raw cell had ("Don't know",
+"Refused", "Not applicable"; the code itself when it has no label; `user-missing 2000 thru 3000`
+for an unlabelled value in a range); it is empty where the cell held a value or was blank
+(system-missing).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from analysis.redaction import (
 from analysis.validate import ROW_COLUMN, parse_column, per_value
 
 LABEL_SUFFIX = "_label"
+MISSING_SUFFIX = "__missing"
 SUMMARY_COLUMNS = ["dataset", "wave", "variable", "code", "label", "n"]
 # Field properties carried into the cleaned codebook for kept fields.
 KEPT_PROPERTIES = (
@@ -85,6 +94,38 @@ def _missing_rows(field: Field, user_missing: pd.Series, text: pd.Series) -> lis
     ]
 
 
+def _missing_reason_column(field: Field, user_missing: pd.Series, text: pd.Series) -> pd.Series:
+    """The label of the user-missing code each cell held; NA where it held no such code."""
+
+    def reason(code: Any) -> str | None:
+        if code is None or pd.isna(code):
+            return None
+        return field.missing_reason(str(code)) or str(code)
+
+    return per_value(text.where(user_missing), reason).astype("string")
+
+
+def _missing_reason_schema(field: Field) -> dict[str, Any]:
+    ranges = [label for _low, _high, label in field.missing_ranges]
+    labels = list(dict.fromkeys([*field.missing_labels().values(), *ranges]))
+    return {
+        "name": field.name + MISSING_SUFFIX,
+        "type": "string",
+        "title": f"{field.title or field.name} (why missing)",
+        "description": f"Label of the user-missing code {field.name} held in the raw file "
+        f"(e.g. don't know, refused); empty where {field.name} has a value or was blank.",
+        "constraints": {"enum": labels},
+        "x-derived": True,
+        "x-derived-from": [field.name],
+        "x-identifier": "none",
+        "x-sensitive": field.sensitive,
+    }
+
+
+def _has_missing_codes(field: Field) -> bool:
+    return bool(field.missing_labels() or field.missing_ranges)
+
+
 def _kept_schema(field: Field) -> dict[str, Any]:
     spec = {k: copy.deepcopy(field.raw[k]) for k in KEPT_PROPERTIES if k in field.raw}
     # user-missing codes are NA now, so a field required in the raw file may have gaps
@@ -94,6 +135,10 @@ def _kept_schema(field: Field) -> dict[str, Any]:
     if field.missing_values:
         spec["x-user-missing-recoded"] = [
             {"value": code, "label": label} for code, label in field.missing_labels().items()
+        ]
+    if field.missing_ranges:
+        spec["x-user-missing-ranges-recoded"] = [
+            {"low": low, "high": high, "label": label} for low, high, label in field.missing_ranges
         ]
     spec["x-identifier"] = "none"
     return spec
@@ -143,6 +188,7 @@ def clean(
     present = [n for n in codebook.fields if n in valid.columns]
 
     typed: dict[str, pd.Series] = {}
+    reasons: dict[str, pd.Series] = {}
     summary: list[dict] = []
     for name in present:
         field = codebook.fields[name]
@@ -161,6 +207,8 @@ def clean(
         typed[name] = parsed.typed
         if field.identifier != "direct":
             summary += _missing_rows(field, parsed.user_missing, parsed.code_text)
+        if _has_missing_codes(field):
+            reasons[name] = _missing_reason_column(field, parsed.user_missing, parsed.code_text)
     frame = pd.DataFrame(typed, index=valid.index)
     derived, derived_specs = derive(frame, dataset, codebook)
 
@@ -211,6 +259,10 @@ def clean(
         if field.categories:
             columns[name + LABEL_SUFFIX] = _label_column(frame[name], field)
             specs[name + LABEL_SUFFIX] = _label_schema(field)
+        if name in reasons:
+            reasons[name].index = frame.index
+            columns[name + MISSING_SUFFIX] = reasons[name]
+            specs[name + MISSING_SUFFIX] = _missing_reason_schema(field)
     for spec in derived_specs:
         columns[spec["name"]] = derived[spec["name"]]
         specs[spec["name"]] = spec

@@ -14,6 +14,7 @@ from analysis.provenance import job
 from analysis.pseudonymise import load_key
 from analysis.tables import write_csv, write_json, write_parquet
 from analysis.tiers import owner_only, protect
+from analysis.validate import with_file_missing
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
@@ -25,9 +26,11 @@ with job(sm) as j:
         allow_example_key=settings["allow_example_key"],
         data_files=[Path(sm.input.raw)],
     )
+    valid = read_ingested(Path(sm.input.valid), Path(sm.input.valid_meta))
     result = clean(
-        read_ingested(Path(sm.input.valid), Path(sm.input.valid_meta)).data,
-        load_codebook(Path(sm.input.codebook)),
+        valid.data,
+        # the file's own user-missing codes apply too; their labels go to <field>__missing
+        with_file_missing(load_codebook(Path(sm.input.codebook)), valid),
         dataset=sm.wildcards.dataset,
         wave=sm.wildcards.wave,
         key=key,
