@@ -309,17 +309,15 @@ class _Evaluator:
     def _unary(self, node: ast.UnaryOp) -> Any:
         if isinstance(node.op, ast.Not | ast.Invert):
             return ~self.condition(node.operand)
-        operand = self.value(node.operand)
-        _no_text(operand, node)
+        operand = _as_number(self.value(node.operand), node)
         return -operand if isinstance(node.op, ast.USub) else operand
 
     def _binary(self, node: ast.BinOp) -> Any:
         if isinstance(node.op, ast.BitAnd | ast.BitOr):
             left, right = self.condition(node.left), self.condition(node.right)
             return left & right if isinstance(node.op, ast.BitAnd) else left | right
-        left, right = self.value(node.left), self.value(node.right)
-        _no_text(left, node)
-        _no_text(right, node)
+        left = _as_number(self.value(node.left), node)
+        right = _as_number(self.value(node.right), node)
         try:
             out = ARITHMETIC[type(node.op)](left, right)
         except (ZeroDivisionError, OverflowError) as exc:
@@ -339,7 +337,7 @@ class _Evaluator:
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, ast.In | ast.NotIn):
                 values = [ast.literal_eval(item) for item in right_node.elts]  # type: ignore[attr-defined]
-                part = _isin(left, values)
+                part = _isin(left, values, node)
                 part = ~part if isinstance(op, ast.NotIn) else part
                 right = left
             else:
@@ -387,6 +385,8 @@ class _Evaluator:
     def _if_else(self, node: ast.Call) -> pd.Series:
         cond = self.condition(node.args[0])
         yes, no = self.series(node.args[1]), self.series(node.args[2])
+        if _is_text(yes) != _is_text(no):
+            raise _Refused(node, "the two values of if_else must both be text or both numbers")
         chosen = yes.astype(object).where(cond.fillna(False).astype(bool), no.astype(object))
         chosen[cond.isna().to_numpy()] = pd.NA
         return _nullable(chosen)
@@ -435,9 +435,13 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str)
 
 
-def _no_text(value: Any, node: ast.AST) -> None:
+def _as_number(value: Any, node: ast.AST) -> Any:
+    """An arithmetic operand: text refused, true/false counted as 1/0."""
     if _is_text(value):
         raise _Refused(node, "arithmetic on text")
+    if isinstance(value, pd.Series) and isinstance(value.dtype, pd.BooleanDtype):
+        return value.astype("Int64")
+    return value
 
 
 def _numeric(series: pd.Series, node: ast.AST) -> pd.Series:
@@ -469,7 +473,9 @@ def _comparison(op: Callable, left: pd.Series, right: pd.Series, node: ast.AST) 
     return out.astype("boolean")
 
 
-def _isin(series: pd.Series, values: Sequence) -> pd.Series:
+def _isin(series: pd.Series, values: Sequence, node: ast.AST) -> pd.Series:
+    if any(isinstance(v, str) != _is_text(series) for v in values):
+        raise _Refused(node, "text is compared with a number")
     out = series.isin(values).astype("boolean")
     out[series.isna().to_numpy()] = pd.NA
     return out

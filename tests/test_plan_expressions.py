@@ -341,3 +341,46 @@ def test_random_text_never_runs_and_fails_only_clearly(text):
         assert "derive[0] (name 'z')" in str(exc)
         return
     assert len(out["z"]) == len(_frame())
+
+
+def test_true_false_counts_as_one_zero_in_arithmetic():
+    out = _derive(("neg", "-(api00 > 743)"), ("twice", "(api00 > 743) * 2"))
+    assert _values(out["neg"])[:3] == [0, -1, None]
+    assert _values(out["twice"])[:3] == [0, 2, None]
+
+
+@pytest.mark.parametrize(
+    "expr", ["if_else(women == 1, country, api00)", "api00 in [1, 'a']", "country in ['TH', 1]"]
+)
+def test_text_and_numbers_are_never_mixed(expr):
+    with pytest.raises(ExpressionError, match="text|both"):
+        _derive(("z", expr))
+
+
+LEAVES = ["api00", "att_a", "region", "women", "country", "0", "1", "743", "2.5", "'TH'", "True"]
+BINARY = ["+", "-", "*", "/", "<", ">=", "==", "!=", " and ", " or ", "&", "|"]
+
+
+def _nested(child: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.tuples(child, st.sampled_from(BINARY), child).map(lambda t: f"({''.join(t)})"),
+        child.map(lambda c: f"not ({c})"),
+        child.map(lambda c: f"-({c})"),
+        child.map(lambda c: f"isna({c})"),
+        child.map(lambda c: f"cut({c}, [0, 1, 700, 1000], ['a', 'b', 'c'])"),
+        child.map(lambda c: f"recode({c}, {{1: 'x', 'TH': 2}})"),
+        st.tuples(child, child).map(lambda t: f"mean_of({t[0]}, {t[1]}, min=1)"),
+        st.tuples(child, child, child).map(lambda t: f"if_else({', '.join(t)})"),
+        child.map(lambda c: f"({c}) in [1, 2]"),
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(st.sampled_from(LEAVES), _nested, max_leaves=6))
+def test_well_formed_expressions_compute_or_fail_clearly(text):
+    try:
+        out = _derive(("z", text))
+    except ExpressionError as exc:
+        assert str(exc).startswith("schools: ")
+        return
+    assert len(out["z"]) == len(_frame())
