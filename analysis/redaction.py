@@ -333,12 +333,50 @@ def _is_latin(term: str) -> bool:
     return not foreign_scripts(term)
 
 
-def _term_regex(term: str) -> str:
-    """Regex for a folded term: spaces optional; Latin terms as whole words, others anywhere."""
-    body = " ?".join(re.escape(part) for part in term.split(" "))
-    if _is_latin(term):
-        return rf"(?<![{_LATIN_WORD}]){body}(?![{_LATIN_WORD}])"
-    return body
+_LATIN_WORD_CHAR = re.compile(rf"[{_LATIN_WORD}]")
+_LATIN_TOKEN = re.compile(rf"[{_LATIN_WORD}]+")
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    """True when text[start:end] is not part of a longer Latin word."""
+    before = start > 0 and _LATIN_WORD_CHAR.match(text[start - 1])
+    after = end < len(text) and _LATIN_WORD_CHAR.match(text[end])
+    return not before and not after
+
+
+class TermIndex:
+    """Folded identifier terms found in folded text: Latin terms as whole words, others
+    anywhere; a term also matches written without its spaces. Terms are looked up by their
+    first two characters, so thousands of names cost little."""
+
+    def __init__(self, terms: Mapping[str, str]) -> None:
+        self._by_prefix: dict[str, list[tuple[str, str, bool]]] = {}
+        ordered = sorted(terms.items(), key=lambda kv: (-len(kv[0]), kv[0]))
+        for term, placeholder in ordered:
+            latin = _is_latin(term)
+            for variant in dict.fromkeys((term, term.replace(" ", ""))):
+                if len(variant) >= 2:
+                    entry = (variant, placeholder, latin)
+                    self._by_prefix.setdefault(variant[:2], []).append(entry)
+        for entries in self._by_prefix.values():
+            entries.sort(key=lambda e: -len(e[0]))
+
+    def __bool__(self) -> bool:
+        return bool(self._by_prefix)
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, placeholder) of the longest term at each position, left to right."""
+        out, i = [], 0
+        while i < len(text) - 1:
+            for variant, placeholder, latin in self._by_prefix.get(text[i : i + 2], ()):
+                end = i + len(variant)
+                if text.startswith(variant, i) and (not latin or _bounded(text, i, end)):
+                    out.append((i, end, placeholder))
+                    i = end
+                    break
+            else:
+                i += 1
+        return out
 
 
 def _splice(text: str, folded: Folded, spans: Iterable[tuple[int, int, str]]) -> str:
@@ -352,6 +390,13 @@ def _splice(text: str, folded: Folded, spans: Iterable[tuple[int, int, str]]) ->
         last = source_end
     out.append(text[last:])
     return "".join(out)
+
+
+def _replace_terms(text: str, index: TermIndex) -> str:
+    """Replace the identifier terms of ``index`` found in the folded form of ``text``."""
+    folded = fold(text)
+    spans = index.spans(folded.text)
+    return _splice(text, folded, spans) if spans else text
 
 
 def _replace_folded(
@@ -512,11 +557,9 @@ class Redactor:
 
     def __init__(self, identifiers: Mapping[str, str] | None = None) -> None:
         terms = identifier_terms(dict(identifiers or {}))
-        self._placeholder_of = {t.replace(" ", ""): p for t, p in terms.items()}
+        self._terms = TermIndex(terms)
         ordered = sorted(terms, key=lambda t: (-len(t), t))
-        alternatives = "|".join(_term_regex(t) for t in ordered)
-        self._identifiers = re.compile(alternatives) if ordered else None
-        self._inner_parts = tuple(
+        self._inner_parts = frozenset(
             t
             for t in ordered
             if _is_latin(t) and " " not in t and len(t) >= MIN_INNER_PART_CHARS and t.isalpha()
@@ -563,14 +606,11 @@ class Redactor:
 
         return replace
 
-    def _identifier_placeholder(self, matched: str) -> str:
-        return self._placeholder_of.get(matched.replace(" ", ""), NAME)
-
     def __call__(self, text: str) -> str:
         """The text (NFKC-normalised) with identifying details replaced by placeholders."""
         out = _EMAIL_RE.sub(EMAIL, nfkc(str(text)))
-        if self._identifiers is not None:
-            out = _replace_folded(out, self._identifiers, self._identifier_placeholder)
+        if self._terms:
+            out = _replace_terms(out, self._terms)
         out = redact_numbers(out)
         for i, pattern in enumerate(_AGE_RES):
             out = pattern.sub(rf"\1{AGE}" if i == _AGE_KEEP_PREFIX else AGE, out)
@@ -583,6 +623,15 @@ class Redactor:
         out = self._first_any_case.sub(NAME, out)
         return _REPEATED.sub(r"\1", out)
 
+    def _part_inside_a_word(self, folded: str) -> bool:
+        """True when a Latin identifier part is inside a word of the folded text."""
+        for word in _LATIN_TOKEN.findall(folded):
+            for size in range(MIN_INNER_PART_CHARS, len(word) + 1):
+                for start in range(len(word) - size + 1):
+                    if word[start : start + size] in self._inner_parts:
+                        return True
+        return False
+
     def leftover(self, text: str) -> str:
         """Why a redacted text may still hold an identifier, by checks that do not depend on
         script or case (numbers, '@', identifier parts inside words); '' when none."""
@@ -591,7 +640,7 @@ class Redactor:
             return UNCERTAIN_NUMBER
         if "@" in folded:
             return UNCERTAIN_AT
-        if any(part in folded for part in self._inner_parts):
+        if self._part_inside_a_word(folded):
             return UNCERTAIN_PART
         return ""
 
