@@ -84,18 +84,19 @@ def _get(row: Any, column: str) -> Any:
     return row.get(column, pd.NA) if hasattr(row, "get") else row[column]
 
 
-def _reason(
+def _judged(
     group: list[dict[str, Any]], redactor: Redactor, vocabulary: frozenset[str], too_few: str
-) -> str:
-    """Why the rows of one quote cannot enter the bank, or ''."""
+) -> tuple[str, str]:
+    """(reason the rows of one quote cannot enter the bank or '', the redacted text)."""
     consents = [bool(r["_yes"]) for r in group]
     if not all(consents):
-        return MIXED_CONSENT if any(consents) else NO_CONSENT
+        return (MIXED_CONSENT if any(consents) else NO_CONSENT), ""
     if len({r["quote"] for r in group}) > 1:
-        return MIXED_TEXT
+        return MIXED_TEXT, ""
     if too_few:
-        return too_few
-    return redactor.uncertainty(redactor(str(group[0]["quote"])), vocabulary)
+        return too_few, ""
+    redacted = redactor(str(group[0]["quote"]))
+    return redactor.uncertainty(redacted, vocabulary), redacted
 
 
 def build_quote_bank(
@@ -142,7 +143,7 @@ def build_quote_bank(
         groups.setdefault(rec["quote_id"], []).append(rec)
     for quote_id in sorted(groups):
         group = groups[quote_id]
-        reason = _reason(group, redactor, vocabulary, too_few)
+        reason, redacted = _judged(group, redactor, vocabulary, too_few)
         if reason:
             excluded.append({"quote_id": quote_id, "reason": reason})
             continue
@@ -155,7 +156,7 @@ def build_quote_bank(
                 "speaker": speaker(label),
                 "codes": "; ".join(used),
                 "themes": "; ".join(sorted({theme_of[c] for c in used if c in theme_of})),
-                "quote": redactor(str(group[0]["quote"])),
+                "quote": redacted,
             }
         )
     bank = pd.DataFrame(kept, columns=BANK_COLUMNS) if kept else _empty_bank()
