@@ -15,7 +15,8 @@ piece is read with :func:`ast.parse` and walked against this grammar:
   ``scale`` of a column or of such an arithmetic expression: ``np.log(income + 1)``.
 
 Anything else (other functions, attribute access, subscripts, strings outside ``Treatment``,
-lambdas, comprehensions, names with ``__``) is refused with :class:`FormulaError`.
+lambdas, comprehensions, names beginning with ``_`` such as ``__import__``) is refused with
+:class:`FormulaError`.
 
 :func:`check_formula` does the check; :func:`safe_eval_env` is the only namespace patsy gets
 (the transforms above and patsy's ``C``/``I``/``Treatment``), so nothing from the calling
@@ -289,7 +290,8 @@ def _column(node: ast.Name, names: list[str]) -> None:
 
 
 def _no_dunder_anywhere(tree: ast.AST) -> None:
-    """Refuse any name or attribute with ``__`` first: the clearest sign of an attempt at code."""
+    """Refuse any name or attribute beginning with ``_`` first (``__import__``, ``__class__``):
+    the clearest sign of an attempt at code. Columns such as ``harassment__missing`` pass."""
     for node in ast.walk(tree):
         name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
         if isinstance(name, str):
@@ -297,8 +299,8 @@ def _no_dunder_anywhere(tree: ast.AST) -> None:
 
 
 def _no_dunder(node: ast.AST, name: str) -> None:
-    if "__" in name:
-        raise _Refused(node, f"names with '__' such as {name!r} are never allowed")
+    if name.startswith("_"):
+        raise _Refused(node, f"names beginning with '_' such as {name!r} are never allowed")
 
 
 def _reason(node: ast.AST) -> str:
