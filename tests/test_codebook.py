@@ -143,3 +143,41 @@ def test_every_bundled_codebook_loads(path: Path) -> None:
     assert cb.name == path.parent.name
     assert cb.fields
     assert all(k in cb.fields for k in cb.primary_key)
+
+
+def test_source_name_review_and_missing_ranges_are_read() -> None:
+    spec = {
+        "name": "t",
+        "fields": [
+            {"name": "sch_wide", "type": "string", "x-source-name": "sch.wide"},
+            {"name": "who", "type": "string", "x-identifier": "review",
+             "x-identifier-reason": "its name suggests a personal name"},
+            {"name": "income", "type": "number", "missingValues": ["-1"],
+             "x-missing-ranges": [{"low": 2000, "high": 3000}, {"low": 9e9, "high": 1e10,
+                                                                "label": "Refused"}]},
+        ],
+    }  # fmt: skip
+    cb = codebook_from_dict(spec)
+    assert cb.fields["sch_wide"].column() == "sch.wide" and cb.fields["income"].column() == "income"
+    assert [f.name for f in cb.undecided()] == ["who"]
+    assert cb.fields["who"].identifier_reason.startswith("its name")
+    income = cb.fields["income"]
+    assert income.missing_reason("2500") == "user-missing 2000 thru 3000"
+    assert income.missing_reason("3000.0") == "user-missing 2000 thru 3000"  # ends included
+    assert income.missing_reason("9500000000") == "Refused"
+    assert income.missing_reason("-1") == "-1" and income.missing_reason("1999.5") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "pointer"),
+    [
+        ({"name": "a", "type": "number", "x-missing-ranges": [{"low": 3, "high": 2}]},
+         "/fields/0/x-missing-ranges/0"),
+        ({"name": "a", "type": "number", "x-missing-ranges": [{"low": "x", "high": 2}]},
+         "/fields/0/x-missing-ranges/0/low"),
+        ({"name": "a", "type": "number", "x-source-name": ""}, "/fields/0/x-source-name"),
+    ],
+)  # fmt: skip
+def test_bad_mapping_and_ranges_are_refused_with_a_pointer(field: dict, pointer: str) -> None:
+    with pytest.raises(CodebookError, match=f"JSON pointer {pointer}"):
+        codebook_from_dict({"name": "t", "fields": [field]})
