@@ -32,6 +32,7 @@ from analysis.redaction import (
     deidentified_free_text,
     identifiers_in,
     is_free_text,
+    reads_like_free_text,
 )
 from analysis.validate import ROW_COLUMN, parse_column, per_value
 
@@ -173,6 +174,19 @@ def _label_schema(field: Field) -> dict[str, Any]:
     }
 
 
+def _warn_undeclared_text(
+    frame: pd.DataFrame, codebook: Codebook, kept: list[str], free_text: list[str]
+) -> None:
+    """Warn about kept fields that read like free text the codebook does not declare."""
+    for name in kept:
+        if name not in free_text and reads_like_free_text(codebook.fields[name], frame[name]):
+            print(
+                f"WARNING: field {name} of {codebook.name} reads like free text but the codebook "
+                "does not declare it (x-free-text: true): it is kept as it is, unredacted",
+                file=sys.stderr,
+            )
+
+
 def clean(
     valid: pd.DataFrame, codebook: Codebook, *, dataset: str, wave: str, key: bytes
 ) -> CleanResult:
@@ -221,6 +235,7 @@ def clean(
         and is_free_text(codebook.fields[n])
         and not is_pseudonymised(codebook.fields[n], codebook)
     ]
+    _warn_undeclared_text(frame, codebook, [n for n in present if n not in dropped], free_text)
     quotable = [n for n in free_text if codebook.fields[n].raw.get("x-consent")]
     identifiers = identifiers_in(frame, direct) if free_text else {}
     for name in free_text:

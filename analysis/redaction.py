@@ -441,6 +441,17 @@ def is_free_text(field: Any) -> bool:
     return bool(raw.get("x-consent")) or declared
 
 
+def reads_like_free_text(field: Any, values: pd.Series) -> bool:
+    """A string field without categories, NOT declared free text, whose values read like
+    sentences (a fifth or more have four words or more): worth a warning, never a redaction."""
+    if getattr(field, "type", "") != "string" or is_free_text(field):
+        return False
+    if getattr(field, "categories", ()) or getattr(field, "enum", None) is not None:
+        return False
+    text = values.dropna().astype(str)
+    return not text.empty and bool((text.str.split().str.len() >= 4).mean() >= 0.2)
+
+
 def _guess_placeholder(text: str) -> str:
     """Placeholder for an untyped identifier: e-mail, phone, place or (by default) name."""
     if "@" in text:

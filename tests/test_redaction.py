@@ -287,3 +287,23 @@ def test_every_printed_label_names_at_least_threshold_interviewees(people):
 def test_a_free_text_declaration_that_is_not_a_boolean_is_a_clear_error():
     with pytest.raises(CodebookError, match="x-free-text of field 'remark'"):
         is_free_text({"name": "remark", "type": "string", "x-free-text": "yes"})
+
+
+def test_undeclared_text_is_kept_as_declared_with_a_warning_naming_the_field(capsys):
+    codebook = codebook_from_dict(
+        {
+            "name": "schools",
+            "fields": [
+                {"name": "cds", "type": "string"},
+                {"name": "visit_notes", "type": "string"},
+            ],
+        }
+    )
+    notes = ["the principal showed us the new library", "ok", "ring 081 555 0199 after five"]
+    frame = pd.DataFrame({"cds": CDS[:3], "visit_notes": notes})
+    valid = validate(RawTable(data=frame), codebook, dataset="schools", file="api.csv").valid
+    out = clean(valid, codebook, dataset="schools", wave="2000", key=KEY).data
+    assert out["visit_notes"].tolist() == notes and out["cds"].tolist() == CDS[:3]
+    err = capsys.readouterr().err
+    assert "visit_notes" in err and "x-free-text" in err and "cds" not in err
+    assert "081" not in err  # the warning names the field, never a value
