@@ -101,7 +101,12 @@ def code_text(value: Any) -> str | None:
         return str(int(value))
     if isinstance(value, pd.Timestamp | dt.datetime):
         ts = pd.Timestamp(value)
-        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
+        if ts != ts.normalize():
+            return ts.isoformat()
+        try:
+            return ts.date().isoformat()
+        except (NotImplementedError, OverflowError, ValueError):  # year beyond 9999
+            return ts.isoformat().split("T")[0]
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value).strip()

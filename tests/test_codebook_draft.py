@@ -32,20 +32,15 @@ BUNDLED = [
     RAW / "training" / "2024.dta",
     RAW / "interviews" / "2024.xlsx",
 ]
-REFERENCE_FILES = [
-    "formats/pyreadstat/basic_sample_missing.sav",  # SPSS: value labels, codes and a range
-    "formats/pyreadstat/basic_sample.sav",
-    "formats/pyreadstat/basic_sample.dta",
-    "formats/pyreadstat/missing_data_missing_test.dta",  # Stata .a .b .c .x .y .z
-    "formats/haven/tagged-na-double.dta",
-    "formats/haven/labelled-num-na.sav",
-    "formats/haven/labelled-str.sav",
-    "formats/haven/iris.sav",
-    "formats/haven/iris.dta",
-    "formats/haven/umlauts.sav",
-    "api/apistrat.csv",
-    "api/apiclus1.csv",
-]
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference-data"
+# every real data file there: SPSS with value labels, user-missing codes and a range
+# (basic_sample_missing.sav), Stata tagged missings (missing_data_missing_test.dta), far-future
+# dates (datetime.sav), non-Latin names, R exports with dotted names (api/*.csv)
+REFERENCE_FILES = sorted(
+    str(p.relative_to(REFERENCE))
+    for p in [*REFERENCE.glob("formats/*/*"), *REFERENCE.glob("api/*.csv")]
+    if p.suffix not in (".txt", ".sas7bcat")
+)
 
 
 def decided(spec: dict, as_: str = "none") -> dict:
