@@ -27,6 +27,7 @@ include: "workflow/rules/estimate.smk"
 include: "workflow/rules/interviews.smk"
 include: "workflow/rules/context.smk"
 include: "workflow/rules/briefs.smk"
+include: "workflow/rules/dataset_briefs.smk"
 include: "workflow/rules/provenance.smk"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.hashing import file_fact, sha256_bytes
+from analysis.hashing import file_fact, sha256_bytes, sha256_file
 from analysis.provenance.record import git_state, software_versions
 from analysis.render.versions import engine_versions
 
@@ -55,3 +55,17 @@ def source_date_epoch(table: pd.DataFrame) -> int:
         return 0
     day = pd.Timestamp(latest).normalize() + pd.Timedelta(days=1)
     return int(day.tz_localize("UTC").timestamp() if day.tzinfo is None else day.timestamp())
+
+
+def brief_provenance(inputs: Mapping, inputs_path: str | Path) -> dict:
+    """What a brief's provenance appendix prints, from its inputs description (the file
+    describe_inputs wrote): run ID, the description's own SHA-256 (`sha256sum` on it checks a
+    printed page), git commit, raw files and codebooks with their hashes, software."""
+    return {
+        "run_id": inputs["run_id"],
+        "manifest_hash": sha256_file(Path(inputs_path)),
+        "manifest_path": str(inputs_path),
+        "git_commit": (inputs.get("git") or {}).get("commit"),
+        "data_files": [f for f in inputs["files"] if f["role"].startswith(("raw_", "codebook_"))],
+        "software": inputs["software"],
+    }

@@ -40,7 +40,7 @@ from analysis.plan import load_plan
 from analysis.render import render_brief
 from analysis.render.findings_file import load_findings
 from analysis.render.staging import stage_brief
-from analysis.report_projects import brief_document, brief_kind, unresolved_includes
+from analysis.report_projects import brief_document, unresolved_includes
 
 pytestmark = [
     pytest.mark.workflow,
@@ -122,7 +122,8 @@ def job_records(results: Path) -> dict[str, dict]:
 
 
 def findings_files(results: Path) -> list[Path]:
-    return sorted(results.glob("findings/*/*.yaml"))
+    """Every brief's findings: regional and country briefs per wave, survey datasets' briefs."""
+    return sorted(results.glob("findings/**/*.yaml"))
 
 
 def test_every_brief_stages_as_a_self_consistent_quarto_project(
@@ -134,10 +135,11 @@ def test_every_brief_stages_as_a_self_consistent_quarto_project(
     root = workflow_run.root
     paths = findings_files(workflow_run.results)
     assert len(paths) >= 4, paths
+    assert any(path.parts[-3] == "survey" for path in paths), paths
     for path in paths:
-        kind = brief_kind(path.stem)
-        qmd = brief_document(kind, root / "reports")
-        staged = stage_brief(qmd, load_findings(path), tmp_path / path.parent.name, "quarto", root)
+        qmd = brief_document(load_findings(path).kind, root / "reports")
+        work = tmp_path / path.relative_to(workflow_run.results).with_suffix("")
+        staged = stage_brief(qmd, load_findings(path), work, "quarto", root)
         assert [p.name for p in staged.root.rglob("*.qmd")] == [qmd.name], path
         assert unresolved_includes(staged.root) == [], path
 
@@ -147,13 +149,42 @@ def test_quarto_renders_every_brief_the_run_made(workflow_run: WorkflowRun, tmp_
         pytest.skip("quarto not on PATH (our build machines cannot install it)")
     root = workflow_run.root
     for path in findings_files(workflow_run.results):
-        qmd = brief_document(brief_kind(path.stem), root / "reports")
+        qmd = brief_document(load_findings(path).kind, root / "reports")
         out = render_brief(
             qmd, path, tmp_path / "q" / path.parent.name, engine="quarto",
             work_dir=tmp_path / "w", data_root=root,
         )  # fmt: skip
         for rendered in out.values():
             assert rendered.stat().st_size > 1000, rendered
+
+
+def test_every_survey_dataset_gets_a_default_brief(workflow_run: WorkflowRun) -> None:
+    """No declaration: each survey dataset with a plan entry gets a brief per wave quoting its
+    plan's estimates, each number a finding with its source row."""
+    root, results = workflow_run.root, workflow_run.results
+    config = config_of(root)
+    plan = load_plan(root / config["plan"])
+    surveys = [d for d, spec in config["datasets"].items() if spec["kind"] == "survey"]
+    assert surveys
+    for dataset in surveys:
+        for wave in sorted(wave_files(root / config["raw_dir"] / dataset)):
+            findings = yaml.safe_load(
+                (results / "findings" / "survey" / dataset / f"{wave}.yaml").read_text("utf-8")
+            )
+            first = plan[dataset]["estimates"][0]["id"]
+            quoted = [k for k in findings["findings"] if k.startswith(f"{first}__overall")]
+            assert quoted, sorted(findings["findings"])
+            html = flat(
+                (results / "briefs" / "survey" / dataset / wave / f"{dataset}.html").read_text(
+                    encoding="utf-8"
+                )
+            )
+            for key in quoted:
+                assert findings["findings"][key]["text"] in html, key
+                assert not source_problems(root, key, findings["findings"][key]["source"])
+            for fmt in BRIEF_FORMATS:
+                path = results / "briefs" / "survey" / dataset / wave / f"{dataset}.{fmt}"
+                assert path.stat().st_size > 1000, path
 
 
 def test_no_output_carries_a_path_of_the_machine(workflow_run: WorkflowRun, tmp_path: Path):

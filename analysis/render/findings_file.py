@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from analysis.render.errors import RenderInputError
+from analysis.report_projects import brief_kind
 
 # Variables the renderer adds itself; a finding may not reuse these keys.
 RESERVED_KEYS = frozenset(
@@ -44,6 +45,7 @@ class BriefFindings:
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
     sections: dict[str, str] = field(default_factory=dict)
     suppressed_note: str | None = None
+    kind: str = ""  # the brief kind (reports/<kind>/): regional, country, survey
 
     @property
     def date(self) -> dt.date:
@@ -122,9 +124,10 @@ def load_findings(path: Path) -> BriefFindings:
         sections[name] = section["markdown"]
     provenance = data.get("provenance") or {}
     note = data.get("suppressed_note")
+    brief = _need(data, "brief", str, path)
     return BriefFindings(
         path=path,
-        brief=_need(data, "brief", str, path),
+        brief=brief,
         wave=_need(data, "wave", str, path),
         title=_need(data, "title", str, path),
         source_date_epoch=_need(data, "source_date_epoch", int, path),
@@ -135,6 +138,7 @@ def load_findings(path: Path) -> BriefFindings:
         figures=figures,
         sections=sections,
         suppressed_note=str(note) if note else None,
+        kind=str(data.get("kind") or brief_kind(brief)),
     )
 
 

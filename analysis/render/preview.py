@@ -16,7 +16,6 @@ from analysis.render.staging import write_brief_inputs
 from analysis.report_projects import (
     REPORTS_DIR,
     brief_document,
-    brief_kind,
     brief_project,
     unresolved_includes,
 )
@@ -44,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     findings = load_findings(args.findings)
-    kind = brief_kind(findings.brief)
+    kind = findings.kind
     qmd = brief_document(kind, args.reports)
     if not qmd.is_file():
         raise SystemExit(f"wps preview: no brief document at {qmd} for brief {findings.brief!r}.")

@@ -145,7 +145,10 @@ def context_tables(wildcards) -> dict[str, str]:
     if not CONTEXT_SOURCES or wildcards.brief != "regional":
         return {}
     tables = {f"context_{name}": path for name, path in context_outputs().items()}
-    return {**tables, "context_template": str(brief_project("regional") / "text/context.md")}
+    return {
+        **tables,
+        "context_template": str(brief_project("regional") / "text/context.md"),
+    }
 
 
 def previous_wave(wave: str) -> str | None:
@@ -258,14 +261,17 @@ def figure_inputs_list(wildcards) -> list[str]:
     return sorted(figure_inputs(wildcards).values())
 
 
-def brief_sources(wildcards) -> dict[str, str]:
-    """The brief kind's own Quarto project (document, words, settings) and the house style:
+def brief_kind_sources(kind: str) -> dict[str, str]:
+    """A brief kind's own Quarto project (document, words, settings) and the house style:
     a change to them re-renders the briefs of that kind only."""
-    kind = brief_kind(wildcards.brief)
     qmd = brief_document(kind)
     files = [p for p in brief_source_files(brief_project(kind)) if p != qmd]
     files += sorted(p for p in Path("analysis/style").rglob("*") if p.is_file())
     return {"qmd": str(qmd), **{f"source_{i}": str(p) for i, p in enumerate(files)}}
+
+
+def brief_sources(wildcards) -> dict[str, str]:
+    return brief_kind_sources(brief_kind(wildcards.brief))
 
 
 def brief_outputs() -> dict[str, str]:
@@ -305,7 +311,77 @@ def fixed_targets() -> list[str]:
             elif spec["kind"] == "interviews":
                 targets.append(f"{RESULTS}/interviews/{dataset}/{wave}/frequencies.csv")
     targets += trend_targets()
+    targets += dataset_brief_targets()
     return targets
+
+
+# ---- the default brief of each survey dataset ------------------------------------------------
+
+SURVEY_BRIEF_KIND = "survey"
+
+
+def dataset_brief_datasets() -> list[str]:
+    """Survey datasets that get a default brief: those with a plan entry."""
+    return [d for d in datasets_of_kind("survey") if d in PLAN]
+
+
+def dataset_brief_targets() -> list[str]:
+    return [
+        path.format(dataset=dataset, wave=wave)
+        for dataset in dataset_brief_datasets()
+        for wave in waves(dataset)
+        for path in dataset_brief_outputs().values()
+    ]
+
+
+def dataset_brief_outputs() -> dict[str, str]:
+    return {
+        fmt: f"{RESULTS}/briefs/survey/{{dataset}}/{{wave}}/{{dataset}}.{fmt}"
+        for fmt in BRIEF_FORMATS
+    }
+
+
+def dataset_raw_inputs(wildcards) -> dict[str, str]:
+    """The raw file and codebook a dataset brief rests on (their hashes make its run ID)."""
+    return {
+        f"raw_{wildcards.dataset}": raw_file(wildcards.dataset, wildcards.wave),
+        f"codebook_{wildcards.dataset}": codebook_file(wildcards),
+    }
+
+
+def dataset_model_ids(wildcards) -> list[str]:
+    return sorted(PLAN_MODELS.get(wildcards.dataset, {}))
+
+
+def dataset_model_files(wildcards) -> dict[str, str]:
+    """Each model's terms table, card and figure files, by name."""
+    files = {}
+    for model in dataset_model_ids(wildcards):
+        base = f"{RESULTS}/models/{wildcards.dataset}/{wildcards.wave}/{model}"
+        for key, ext in (("model", "parquet"), ("card", "card.json"), ("svg", "svg")):
+            files[f"{key}_{model}"] = f"{base}.{ext}"
+        files[f"png_{model}"] = f"{base}.png"
+        files[f"alt_{model}"] = f"{base}.alt.txt"
+    return files
+
+
+def dataset_brief_tables(wildcards) -> dict[str, str]:
+    estimates = (
+        f"{RESULTS}/tables/{wildcards.dataset}/{wildcards.wave}/estimates.parquet"
+    )
+    return {"estimates": estimates, **dataset_model_files(wildcards)}
+
+
+def dataset_figure_list(wildcards) -> list[str]:
+    return sorted(
+        path
+        for key, path in dataset_model_files(wildcards).items()
+        if key.startswith(("svg_", "png_"))
+    )
+
+
+def dataset_brief_sources(wildcards) -> dict[str, str]:
+    return brief_kind_sources(SURVEY_BRIEF_KIND)
 
 
 # ---- trends ---------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import yaml
 
 from analysis import country_brief
 from analysis.findings import to_yaml
-from analysis.hashing import sha256_file
 from analysis.provenance import job
 from analysis.regional_brief import TITLE, BriefTables, RegionalFindings
+from analysis.runinfo import brief_provenance
 from analysis.tables import write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
@@ -44,14 +44,6 @@ with job(sm):
         )
         title = country_brief.TITLE.format(country=entry["country"], wave=wave)
     book = builder.build(previous_wave=sm.params.previous_wave, figure_paths=paths)
-    provenance = {
-        "run_id": inputs["run_id"],
-        # SHA-256 of the inputs manifest file itself: `sha256sum` on it checks a printed page
-        "manifest_hash": sha256_file(sm.input.inputs),
-        "manifest_path": str(sm.input.inputs),
-        "git_commit": (inputs.get("git") or {}).get("commit"),
-        "data_files": [f for f in inputs["files"] if f["role"].startswith(("raw_", "codebook_"))],
-        "software": inputs["software"],
-    }
+    provenance = brief_provenance(inputs, sm.input.inputs)
     findings = book.to_dict(title, inputs["source_date_epoch"], provenance)
     write_text(to_yaml(findings), Path(sm.output.findings))

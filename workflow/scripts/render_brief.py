@@ -13,7 +13,7 @@ sm = snakemake  # noqa: F821 (snakemake is injected)
 with job(sm) as j:
     formats = tuple(fmt for fmt in ("html", "pdf", "docx") if fmt in sm.output.keys())  # noqa: SIM118 (Namedlist: keys, not paths)
     out_dir = Path(sm.output[formats[0]]).parent
-    with tempfile.TemporaryDirectory(prefix=f"wps-{sm.wildcards.brief}-") as work_dir:
+    with tempfile.TemporaryDirectory(prefix="wps-brief-") as work_dir:
         render_brief(
             Path(sm.input.qmd),
             Path(sm.input.findings),

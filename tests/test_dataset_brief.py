@@ -1,0 +1,162 @@
+"""The default brief of any survey dataset, made from a plan alone, on a real public survey
+(the California API stratified sample that R's survey package documents)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from r_oracle import run_r
+
+from analysis.dataset_brief import DatasetBrief, Labels, ModelInputs, group_label
+from analysis.estimate import run_estimates, run_models
+from analysis.findings import estimate_row, to_yaml
+from analysis.model_figures import model_terms_figure
+from analysis.plan import validate_plan
+from analysis.render import render_brief
+from analysis.render.findings_file import load_findings
+from analysis.report_projects import brief_document
+
+REPO = Path(__file__).resolve().parents[1]
+API = REPO.parent / "shared" / "reference-data" / "api"
+SURVEY_QMD = brief_document("survey", REPO / "reports")
+EPOCH = 1735603200
+ENTRY = {
+    "design": {"weight": "pw", "strata": "stype", "fpc": "fpc", "lonely_psu": "fail"},
+    "estimates": [
+        {"id": "api_mean", "title": "Mean API in 2000", "variable": "api00",
+         "statistic": "mean", "by": ["stype"]},
+        {"id": "met_target", "title": "Schools that met their growth target",
+         "variable": "sch_wide", "statistic": "proportion", "by": ["stype"]},
+    ],
+    "models": [
+        {"id": "target_logit", "title": "Meeting the growth target (logistic)",
+         "formula": "sch_wide ~ ell + meals", "family": "binomial", "event": "Yes"},
+    ],
+}  # fmt: skip
+CODEBOOK = {
+    "title": "California Academic Performance Index, stratified sample",
+    "fields": [
+        {"name": "stype", "title": "School type", "categories": [
+            {"value": "E", "label": "Elementary"}, {"value": "M", "label": "Middle"},
+            {"value": "H", "label": "High"}]},
+        {"name": "sch_wide", "title": "Met school-wide growth target"},
+        {"name": "ell", "title": "English language learners (%)"},
+        {"name": "meals", "title": "Pupils eligible for subsidised meals (%)"},
+    ],
+}  # fmt: skip
+
+
+def apistrat() -> pd.DataFrame:
+    path = API / "apistrat.csv"
+    if not path.is_file():
+        pytest.skip(f"reference data {path} is absent (shared/reference-data not beside the repo)")
+    data = pd.read_csv(path)
+    return data.rename(columns=lambda c: c.replace(".", "_"))  # R's sch.wide
+
+
+def build(tmp_path: Path, threshold: int = 10) -> tuple[DatasetBrief, dict, pd.DataFrame]:
+    data = apistrat()
+    entry = validate_plan({"version": 1, "datasets": {"schools": ENTRY}})["schools"]
+    estimates = run_estimates(data, entry, "schools")
+    models = []
+    for model_id, (terms, card) in run_models(data, entry, "schools").items():
+        files = model_terms_figure(terms, card["title"], tmp_path / "models" / model_id)
+        models.append(
+            ModelInputs(
+                model_id=model_id,
+                terms=terms,
+                table=f"results/models/schools/strat/{model_id}.parquet",
+                card=card,
+                figure={"svg": str(files["svg"]), "png": str(files["png"])},
+                alt=files["alt"].read_text(encoding="utf-8") if "alt" in files else "A chart.",
+            )
+        )
+    brief = DatasetBrief(
+        dataset="schools",
+        wave="strat",
+        estimates=estimates,
+        estimates_table="results/tables/schools/strat/estimates.parquet",
+        models=models,
+        labels=Labels.from_codebook(CODEBOOK),
+        threshold=threshold,
+    )
+    findings = brief.findings(EPOCH, {"run_id": "test-run", "manifest_hash": "ab" * 32})
+    return brief, findings, estimates
+
+
+def test_findings_quote_the_design_based_estimates_r_publishes(tmp_path: Path):
+    _, findings, estimates = build(tmp_path)
+    mean = findings["findings"]["api_mean__overall"]
+    assert mean["text"] == "662.29"  # svymean(~api00, dstrat): 662.29 (SE 9.4089)
+    row, locator = estimate_row(estimates, "t", **{"estimate_id": "api_mean"})
+    assert mean["source"]["row"] == locator["row"]
+    assert row["estimate"] == pytest.approx(mean["value"])
+    r = run_r(
+        "data(api); d <- svydesign(id=~1, strata=~stype, weights=~pw, fpc=~fpc, data=apistrat)\n"
+        "p <- svyciprop(~I(sch.wide == 'Yes'), d, method = 'logit')\n"
+        "emit(list(p = as.numeric(p), ci = as.numeric(confint(p))))"
+    )
+    share = findings["findings"]["met_target__overall__Yes"]
+    assert share["value"] == pytest.approx(r["p"], rel=1e-4)
+    assert share["text"] == f"{100 * r['p']:.1f}%"
+    key_messages = findings["sections"]["key_messages"]["markdown"]
+    ci = f"{round(100 * r['ci'][0])}–{round(100 * r['ci'][1])}%"
+    assert f"**{share['text']}** (95% CI {ci})" in key_messages
+
+
+def test_small_groups_are_suppressed_in_every_table(tmp_path: Path):
+    _, findings, estimates = build(tmp_path, threshold=60)  # 50 middle and 50 high schools
+    table = findings["tables"]["estimate_api_mean"]
+    rows = {row[0]: row for row in table["rows"]}
+    assert rows["School type: Middle"][1:3] == ["suppressed", "suppressed"]
+    assert rows["School type: High"][1:3] == ["suppressed", "suppressed"]
+    assert rows["School type: Elementary"][1] != "suppressed"
+    middle = estimates[(estimates["estimate_id"] == "api_mean") & (estimates["group_value"] == "M")]
+    assert f"{middle['estimate'].iloc[0]:.2f}" not in to_yaml(findings)
+    assert findings["suppressed_cells"] >= 4
+
+
+def test_the_model_states_its_event_and_tests_its_terms(tmp_path: Path):
+    _, findings, _ = build(tmp_path)
+    models = findings["sections"]["models"]["markdown"]
+    assert "P(sch\\_wide = Yes)" in models
+    table = findings["tables"]["model_target_logit"]
+    assert table["columns"][1] == "Odds ratio"
+    assert [row[0] for row in table["rows"]] == [
+        "English language learners (%)",
+        "Pupils eligible for subsidised meals (%)",
+    ]
+
+
+def test_the_default_brief_renders_with_no_declaration(tmp_path: Path):
+    _, findings, _ = build(tmp_path)
+    path = tmp_path / "schools.yaml"
+    path.write_text(to_yaml(findings), encoding="utf-8")
+    assert load_findings(path).kind == "survey"
+    out = render_brief(
+        SURVEY_QMD, path, tmp_path / "out", formats=("html",), engine="pandoc",
+        work_dir=tmp_path / "work", data_root=tmp_path,
+    )  # fmt: skip
+    html = out["html"].read_text(encoding="utf-8")
+    assert "662.29" in html
+    assert "California Academic Performance Index, stratified sample: strat" in html
+    assert "Elementary" in html and "{{<" not in html
+
+
+def test_group_labels_read_like_words():
+    labels = Labels.from_codebook(
+        {
+            "fields": [
+                {"name": "women", "title": "Woman", "categories": [
+                    {"value": 0, "label": "Man"}, {"value": 1, "label": "Woman"}]},
+                {"name": "country_label", "title": "Country (label)"},
+            ]
+        }
+    )  # fmt: skip
+    assert group_label("(overall)", "(overall)", labels) == "All"
+    assert group_label("women", "1", labels) == "Woman"
+    assert group_label("country_label|women", "Thailand|0", labels) == "Country: Thailand × Man"
+    assert yaml.safe_dump(group_label("country_label", "Lao PDR", labels)).startswith("'Country")

@@ -1,0 +1,60 @@
+"""The default brief of every survey dataset with a plan entry, per wave: no declaration."""
+
+
+rule describe_dataset_inputs:
+    input:
+        unpack(dataset_raw_inputs),
+        clean=clean_table_of_wave,
+        lock="requirements.lock",
+        config="config/config.yaml",
+        plan=config["plan"],
+    output:
+        inputs=f"{RESULTS}/provenance/inputs/{{dataset}}/{{wave}}.json",
+        record=f"{JOBS}/describe_dataset_inputs/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/describe_dataset_inputs/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    script:
+        "../scripts/describe_inputs.py"
+
+
+rule build_dataset_findings:
+    input:
+        unpack(dataset_brief_tables),
+        codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
+        inputs=rules.describe_dataset_inputs.output.inputs,
+    output:
+        findings=report(
+            f"{RESULTS}/findings/survey/{{dataset}}/{{wave}}.yaml",
+            category="Findings",
+            subcategory="{dataset} {wave}",
+        ),
+        record=f"{JOBS}/build_dataset_findings/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/build_dataset_findings/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        threshold=config["disclosure"]["threshold_officers"],
+        models=dataset_model_ids,
+    script:
+        "../scripts/build_dataset_findings.py"
+
+
+rule render_dataset_brief:
+    input:
+        unpack(dataset_brief_sources),
+        findings=rules.build_dataset_findings.output.findings,
+        figures=dataset_figure_list,
+    output:
+        **dataset_brief_outputs(),
+        record=f"{JOBS}/render_dataset_brief/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/render_dataset_brief/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        engine=config["render"]["engine"],
+    script:
+        "../scripts/render_brief.py"

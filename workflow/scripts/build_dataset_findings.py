@@ -1,0 +1,41 @@
+"""Snakemake adapter: the findings of a survey dataset's default brief for one wave."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.dataset_brief import DatasetBrief, Labels, ModelInputs
+from analysis.findings import to_yaml
+from analysis.provenance import job
+from analysis.runinfo import brief_provenance
+from analysis.tables import write_text
+
+sm = snakemake  # noqa: F821 (snakemake is injected)
+
+with job(sm):
+    inputs = json.loads(Path(sm.input.inputs).read_text(encoding="utf-8"))
+    models = [
+        ModelInputs(
+            model_id=model,
+            terms=pd.read_parquet(sm.input[f"model_{model}"]),
+            table=str(sm.input[f"model_{model}"]),
+            card=json.loads(Path(sm.input[f"card_{model}"]).read_text(encoding="utf-8")),
+            figure={"svg": str(sm.input[f"svg_{model}"]), "png": str(sm.input[f"png_{model}"])},
+            alt=Path(sm.input[f"alt_{model}"]).read_text(encoding="utf-8").strip(),
+        )
+        for model in sm.params.models
+    ]
+    brief = DatasetBrief(
+        dataset=sm.wildcards.dataset,
+        wave=sm.wildcards.wave,
+        estimates=pd.read_parquet(sm.input.estimates),
+        estimates_table=str(sm.input.estimates),
+        models=models,
+        labels=Labels.from_codebook(json.loads(Path(sm.input.codebook).read_text("utf-8"))),
+        threshold=sm.params.threshold,
+    )
+    findings = brief.findings(
+        inputs["source_date_epoch"], brief_provenance(inputs, sm.input.inputs)
+    )
+    write_text(to_yaml(findings), Path(sm.output.findings))
