@@ -130,6 +130,7 @@ def build_manifest(
     relative to `root` (default: the working folder, where Snakemake runs).
     """
     root = Path.cwd() if root is None else Path(root)
+    provenance_files = list(provenance_files)
     records = load_records(records_dir)
     records_prefix = display_path(records_dir, root)
     raw_prefix = display_path(raw_dir, root)
@@ -174,6 +175,7 @@ def build_manifest(
                 )
 
     logs = {p for entry in jobs.values() for p in entry.get("log") or []}
+    logs |= {display_path(p, root) for p in provenance_files}
     unrecorded = []
     if Path(results_dir).is_dir():
         for path in sorted(Path(results_dir).rglob("*")):

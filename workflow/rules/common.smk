@@ -119,6 +119,7 @@ INTERVIEW_TABLES = (
     "reliability",
 )
 FIGURES = ("women_by_country", "training_gain", "code_cooccurrence")
+MODEL_FILES = ("parquet", "csv", "card.json", "svg", "png", "alt.txt")  # rule fit_model's
 FIGURE_FILES = {"svg": "svg", "png": "png", "alt": "alt.txt"}
 BRIEF_FORMATS = tuple(config["render"]["formats"])
 # Official statistics for the regional brief's context section: the files the user saved and
@@ -302,9 +303,12 @@ def fixed_targets() -> list[str]:
             targets.append(f"{RESULTS}/clean/{dataset}/{wave}.parquet")
             if spec["kind"] == "survey":
                 targets.append(f"{RESULTS}/tables/{dataset}/{wave}/estimates.parquet")
+                # every file of every model (figure, PNG and alt text included), so the
+                # manifest's targets name each one and `wps audit` can say which is missing
                 targets += [
-                    f"{RESULTS}/models/{dataset}/{wave}/{model}.parquet"
+                    f"{RESULTS}/models/{dataset}/{wave}/{model}.{ext}"
                     for model in sorted(PLAN_MODELS.get(dataset, {}))
+                    for ext in MODEL_FILES
                 ]
             elif spec["kind"] == "training":
                 targets.append(f"{RESULTS}/tables/{dataset}/{wave}/prepost.parquet")
