@@ -603,11 +603,13 @@ def _file_labels(table: RawTable, column: str) -> dict[str, str]:
 
 
 def _codebook_labels(field: Field) -> dict[str, str]:
-    """Labels the codebook states for codes (categories and user-missing codes), by code text.
+    """Labels the codebook states for codes (categories, x-value-labels, user-missing codes).
 
     A code without a label of its own (label equal to the code) states nothing to compare.
     """
     stated = {str(code_text(v)): label for v, label in field.categories}
+    for item in field.raw.get("x-value-labels", []):
+        stated.setdefault(str(code_text(item["value"])), str(item["label"]))
     stated.update(field.missing_labels())
     return {code: label for code, label in stated.items() if label.strip() != code}
 

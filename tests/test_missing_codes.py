@@ -152,3 +152,13 @@ def test_labels_differing_only_in_case_and_spacing_agree(tmp_path: Path) -> None
         {"value": 1, "label": "Man"}, {"value": 2, "label": "Woman"}]}]}  # fmt: skip
     result = validate(read_raw(path), codebook_from_dict(spec), dataset="s", file="1.sav")
     assert result.report["rows_valid"] == 2
+
+
+def test_partial_value_labels_are_checked_too(tmp_path: Path) -> None:
+    path = tmp_path / "1.sav"
+    pyreadstat.write_sav(pd.DataFrame({"age": [30.0, 0.0]}), path,
+                         variable_value_labels={"age": {0: "Not asked"}})  # fmt: skip
+    spec = {"name": "s", "fields": [{"name": "age", "type": "integer",
+            "x-value-labels": [{"value": "0", "label": "Under one year"}]}]}  # fmt: skip
+    with pytest.raises(StructuralError, match="code 0: the codebook says 'Under one year'"):
+        validate(read_raw(path), codebook_from_dict(spec), dataset="s", file="1.sav")
