@@ -13,7 +13,7 @@ SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --rerun-incomplete --show-failed-
 # Myanmar glyphs, pdftoppm, headless Chromium for the HTML brief check, and R with `survey`
 # (the statistical oracle of the tests).
 APT_RUN := fonts-noto-core fontconfig
-APT_TEST := poppler-utils chromium chromium-driver r-base-core r-cran-survey
+APT_TEST := poppler-utils chromium chromium-driver r-base-core r-cran-survey r-cran-jsonlite
 
 .PHONY: run test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit unlock
 

@@ -91,6 +91,11 @@ def design_spec(wildcards) -> dict:
     return PLAN[wildcards.dataset]["design"]
 
 
+def plan_derivations(wildcards) -> list[dict]:
+    """The derived variables the plan declares for a dataset (none when it declares none)."""
+    return PLAN[wildcards.dataset].get("derive", [])
+
+
 def estimates_spec(wildcards) -> dict:
     entry = PLAN[wildcards.dataset]
     return {"design": entry["design"], "estimates": entry.get("estimates", [])}

@@ -18,7 +18,7 @@ rule estimate_survey:
         "../envs/wps.yaml"
     params:
         spec=estimates_spec,
-        derive=lambda wildcards: PLAN[wildcards.dataset].get("derive", []),
+        derive=plan_derivations,
     script:
         "../scripts/estimate_survey.py"
 
@@ -49,7 +49,7 @@ rule fit_model:
     params:
         spec=model_spec,
         design=design_spec,
-        derive=lambda wildcards: PLAN[wildcards.dataset].get("derive", []),
+        derive=plan_derivations,
     script:
         "../scripts/fit_model.py"
 
