@@ -448,3 +448,19 @@ def test_crate_is_deterministic_except_job_times(run, monkeypatch):
 
     assert first != second
     assert without_times(first) == without_times(second)
+
+
+def test_manifest_keeps_the_targets_and_the_manifest_jobs_own_files(run):
+    """The targets `rule all` asked for are kept (the audit checks each was made); the log of
+    the job writing the manifest is a provenance file, not an unrecorded stray."""
+    write("results/logs/write_manifest.log", "")
+    manifest = build_manifest(
+        JOBS,
+        "results",
+        "data/raw",
+        targets=[BRIEF, Path(CLEAN), "results/provenance/manifest.json"],
+        provenance_files=["results/logs/write_manifest.log"],
+    )
+    assert manifest["targets"] == sorted([BRIEF, CLEAN])
+    assert "results/logs/write_manifest.log" in manifest["provenance_files"]
+    assert manifest["unrecorded"] == []
