@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from analysis.disclosure import protect_estimates
+from analysis.errors import WpsInputError
 
 SUPPRESSED = "suppressed"
 DASH = "–"
@@ -252,6 +253,37 @@ def to_yaml(data: Mapping) -> str:
     return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=100)
 
 
+class MissingRow(WpsInputError, KeyError):
+    """A brief quotes a table row that the table does not have (or has more than once)."""
+
+
+def table_row(frame: pd.DataFrame, table: str, match: Mapping[str, Any]) -> tuple[pd.Series, dict]:
+    """The one row of a table whose columns equal `match` (as text), and its source locator:
+    the one row locator every brief uses."""
+    mask = pd.Series(True, index=frame.index)
+    for column, value in match.items():
+        if column not in frame:
+            raise MissingRow(
+                f"a brief quotes a row by column '{column}', which the table does not have",
+                file=table,
+                hint=f"the table's columns are: {', '.join(map(str, frame.columns))}.",
+            )
+        mask &= frame[column].astype("string").fillna("") == str(value)
+    rows = frame.loc[mask]
+    if len(rows) != 1:
+        key, value = next(iter(match.items()))
+        present = sorted({str(v) for v in frame[key].dropna().unique()})
+        raise MissingRow(
+            f"a brief quotes the row {dict(match)}, and the table has {len(rows)} such rows",
+            file=table,
+            hint=f"the {key} values it has are: {', '.join(present[:30]) or 'none'}. The "
+            "regional and country briefs quote the officer survey's plan entries "
+            "(config/plan.yaml): give your plan those entries, or set brief_dataset to null in "
+            "config/config.yaml to make only each survey's default brief.",
+        )
+    return rows.iloc[0], {"table": table, "row": dict(match)}
+
+
 def estimate_row(
     frame: pd.DataFrame,
     table: str,
@@ -265,10 +297,4 @@ def estimate_row(
     match = {"estimate_id": estimate_id, "group_var": group_var, "group_value": group_value}
     if level is not None:
         match["level"] = level
-    mask = pd.Series(True, index=frame.index)
-    for column, value in match.items():
-        mask &= frame[column].astype("string") == value
-    rows = frame.loc[mask]
-    if len(rows) != 1:
-        raise KeyError(f"{table}: expected one row matching {match}, found {len(rows)}")
-    return rows.iloc[0], {"table": table, "row": match}
+    return table_row(frame, table, match)

@@ -32,6 +32,7 @@ from analysis.findings import (
     percent,
     percent_range,
     signed,
+    table_row,
 )
 from analysis.quotes import brief_speaker
 from analysis.reliability import ALL_CODES, RELIABLE, TENTATIVE
@@ -117,17 +118,6 @@ class BriefTables:
 
     def has(self, name: str) -> bool:
         return name in self.paths
-
-
-def one_row(frame: pd.DataFrame, table: str, match: Mapping[str, Any]) -> tuple[pd.Series, dict]:
-    """The one row of any table whose columns equal `match` (as text), and its locator."""
-    mask = pd.Series(True, index=frame.index)
-    for column, value in match.items():
-        mask &= frame[column].astype("string").fillna("") == str(value)
-    rows = frame.loc[mask]
-    if len(rows) != 1:
-        raise KeyError(f"{table}: expected one row matching {dict(match)}, found {len(rows)}")
-    return rows.iloc[0], {"table": table, "row": dict(match)}
 
 
 def add_changes(
@@ -231,7 +221,7 @@ class RegionalFindings:
 
     def model_term(self, key: str, model: str, term: str, column: str, digits: int = 2) -> None:
         path = self.tables.paths[f"model_{model}"]
-        row, source = one_row(self.tables.frame(f"model_{model}"), path, {"term": term})
+        row, source = table_row(self.tables.frame(f"model_{model}"), path, {"term": term})
         source["row"] = {"model_id": model, "term": term}
         self.book.add(key, row[column], number(row[column], digits), {**source, "column": column})
         low, high = (
@@ -312,7 +302,7 @@ class RegionalFindings:
         """Mean gain and Hedges' g of the pilot course, overall and by module."""
         path = self.tables.paths["prepost"]
         gains = self.tables.frame("prepost")
-        overall, source = one_row(gains, path, {"statistic": "gain", "group": "all"})
+        overall, source = table_row(gains, path, {"statistic": "gain", "group": "all"})
         self.book.add(
             "training_gain",
             overall["estimate"],
@@ -338,7 +328,7 @@ class RegionalFindings:
             {**source, "column": "n"},
         )
         for label, key in MODULE_KEYS.items():
-            row, src = one_row(
+            row, src = table_row(
                 gains, path, {"statistic": "gain", "group": "module_label", "module_label": label}
             )
             self.book.add(
@@ -411,7 +401,7 @@ class RegionalFindings:
         themes = freq[freq["level"] == "theme"]
         everyone = {"respondent_type": ALL, "sex": ALL, "country": ALL}
         first_theme = str(themes["theme"].iloc[0])
-        total, src = one_row(themes, path, {"level": "theme", "theme": first_theme, **everyone})
+        total, src = table_row(themes, path, {"level": "theme", "theme": first_theme, **everyone})
         self.book.add(
             "interviews_total",
             total["interviews"],
@@ -419,7 +409,7 @@ class RegionalFindings:
             {**src, "column": "interviews"},
         )
         for label, key in RESPONDENT_KEYS.items():
-            row, src = one_row(
+            row, src = table_row(
                 themes,
                 path,
                 {
@@ -469,7 +459,7 @@ class RegionalFindings:
         diffs = self.tables.frame("interviews_sex_differences")
         first = diffs.iloc[0]
         match = {"level": first["level"], "theme": first["theme"], "code": first["code"]}
-        row, src = one_row(diffs, path, match)
+        row, src = table_row(diffs, path, match)
         self.book.add(
             "survivors_men",
             row["men"],
@@ -493,7 +483,7 @@ class RegionalFindings:
             return
         path = self.tables.paths["interviews_reliability"]
         table = self.tables.frame("interviews_reliability")
-        overall, src = one_row(table, path, {"code": ALL_CODES})
+        overall, src = table_row(table, path, {"code": ALL_CODES})
         codes = table[table["code"].astype(str) != ALL_CODES]
         labels = self.code_labels()
         self.book.add(
@@ -632,7 +622,7 @@ class RegionalFindings:
                 hint="choose a quote ID listed in the quote bank in "
                 "reports/regional/text/quotes.yaml.",
             )
-        row, src = one_row(quotes, path, {"quote_id": quote_id})
+        row, src = table_row(quotes, path, {"quote_id": quote_id})
         self.book.add("quote_text", row["quote"], str(row["quote"]), {**src, "column": "quote"})
         self.book.add("quote_id", quote_id, quote_id, {**src, "column": "quote_id"})
         who = brief_speaker(row)

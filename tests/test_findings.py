@@ -8,6 +8,7 @@ import pytest
 from analysis.findings import (
     SUPPRESSED,
     FindingsBook,
+    MissingRow,
     change,
     change_text,
     count,
@@ -101,11 +102,22 @@ def test_estimate_row_finds_exactly_one_row() -> None:
             "level": "1",
         },
     }
-    with pytest.raises(KeyError, match="found 0"):
+    with pytest.raises(KeyError, match="has 0 such rows"):
         estimate_row(frame, "e.parquet", estimate_id="absent")
     twice = pd.concat([frame, frame.iloc[:1]], ignore_index=True)
-    with pytest.raises(KeyError, match="found 2"):
+    with pytest.raises(KeyError, match="has 2 such rows"):
         estimate_row(twice, "e.parquet", estimate_id="women_share")
+
+
+def test_a_quoted_estimate_the_plan_does_not_make_is_named_with_those_it_does() -> None:
+    """Before, a user's own survey as brief_dataset ended in a bare KeyError on women_share."""
+    frame = stacked([{"estimate_id": "api_mean", "estimate": 662.3}])
+    with pytest.raises(MissingRow) as caught:
+        estimate_row(frame, "results/tables/schools/strat/estimates.parquet", estimate_id="x")
+    message = str(caught.value)
+    assert "results/tables/schools/strat/estimates.parquet" in message
+    assert "'estimate_id': 'x'" in message and "api_mean" in message
+    assert "brief_dataset" in message
 
 
 def test_protect_for_brief_uses_the_smaller_of_group_and_level_counts() -> None:
