@@ -463,11 +463,19 @@ def _warnings(
             {code_text(c) for c in declared[column]} - set(field.missing_labels()) - {None}
         )
         extra = [c for c in extra if field.missing_reason(c) is None]
-        if extra:
+        valid = [c for c in extra if c in _valid_codes(field)]
+        applied = [c for c in extra if c not in valid]
+        if applied:
             notes.append(
-                f"the file declares user-missing code(s) {', '.join(extra)} for {field.name!r} "
-                "that the codebook lacks; they were applied as user-missing with the file's "
-                "labels (add them to codebook.json to make them part of the codebook)"
+                f"the file declares user-missing code(s) {', '.join(applied)} for "
+                f"{field.name!r} that the codebook lacks; they were applied as user-missing with "
+                "the file's labels (add them to codebook.json to make them part of the codebook)"
+            )
+        if valid:
+            notes.append(
+                f"the file declares code(s) {', '.join(valid)} of {field.name!r} user-missing, "
+                "but the codebook lists them as valid values; they were kept as values (correct "
+                "codebook.json if they mean 'no answer')"
             )
     return notes
 
@@ -671,12 +679,17 @@ def _file_ranges(table: RawTable, column: str) -> list[tuple[float, float]]:
     return [(float(lo), float(hi)) for lo, hi in ranges]
 
 
+def _valid_codes(f: Field) -> set[str]:
+    """The codes the codebook declares valid (enum or categories), as text."""
+    return {str(code_text(v)) for v in (f.allowed_values() or ())}
+
+
 def _with_file_codes(f: Field, table: RawTable) -> Field:
     column = f.column()
     declared = (getattr(table, "missing_codes", None) or {}).get(column) or []
     ranges = _file_ranges(table, column)
     labels = _file_labels(table, column)
-    known = set(f.missing_labels())
+    known = set(f.missing_labels()) | _valid_codes(f)  # the codebook's own say wins
     codes = list(f.missing_values)
     for code in declared:
         text = code_text(code)

@@ -162,3 +162,15 @@ def test_partial_value_labels_are_checked_too(tmp_path: Path) -> None:
             "x-value-labels": [{"value": "0", "label": "Under one year"}]}]}  # fmt: skip
     with pytest.raises(StructuralError, match="code 0: the codebook says 'Under one year'"):
         validate(read_raw(path), codebook_from_dict(spec), dataset="s", file="1.sav")
+
+
+def test_a_file_code_the_codebook_calls_valid_stays_a_value(tmp_path: Path) -> None:
+    path = tmp_path / "1.sav"
+    pyreadstat.write_sav(pd.DataFrame({"role": [1.0, 9.0]}), path,
+                         variable_value_labels={"role": {1: "Police", 9: "Other"}},
+                         missing_ranges={"role": [9]})  # fmt: skip
+    spec = {"name": "s", "fields": [{"name": "role", "type": "integer", "categories": [
+        {"value": 1, "label": "Police"}, {"value": 9, "label": "Other"}]}]}  # fmt: skip
+    result, cleaned = validate_and_clean(path, spec)
+    assert cleaned.data["role"].tolist() == [1, 9]  # "Other" is not lost as missing
+    assert any("kept as values" in w and "'role'" in w for w in result.report["warnings"])
