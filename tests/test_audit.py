@@ -360,3 +360,16 @@ def test_clean_run_has_no_extra_files(run, capsys):
     write("results/provenance/report.html", "<html></html>\n")
     code, out = audit(capsys)
     assert code == 0 and "EXTRA" not in out, out
+
+
+def test_raw_file_not_as_listed_in_sha256sums_is_a_note(run, capsys):
+    from analysis.synth.common import write_sha256sums
+
+    listed = write_sha256sums(Path("data/raw"))
+    write(RAW, "id,sex,n\n1,2,5\n2,1,9\n")  # changed after the checksums were taken
+    fake_run(Path.cwd(), raw=Path(RAW).read_text())
+    rebuild()
+    code, out = audit(capsys)
+    assert code == 0, out
+    assert (f"NOTE RAW NOT AS LISTED {RAW} differs from data/raw/SHA256SUMS (sha256 listed") in out
+    assert listed.is_file()

@@ -88,9 +88,9 @@ def test_the_manifest_keeps_the_checksum_difference(raw: Path, monkeypatch) -> N
     monkeypatch.chdir(project)
     (raw / "officer_survey" / "2025.csv").write_text("changed\n", encoding="utf-8")
     manifest = build_manifest("results/provenance/jobs", "results", "data/raw")
-    assert any(
-        w.startswith("data/raw/officer_survey/2025.csv differs from data/raw/SHA256SUMS")
-        for w in manifest["warnings"]
+    (difference,) = manifest["raw_checksums"]
+    assert difference.startswith(
+        "data/raw/officer_survey/2025.csv differs from data/raw/SHA256SUMS (sha256 listed"
     )
 
 

@@ -9,7 +9,8 @@ targets the workflow was asked for, and the results files a job read. It names a
   (raw rows of ingest/validated/quarantine, a table with an identifier column of a raw
   codebook, a half-written temporary file) fails the audit; any other is a NOTE,
 
-and the manifest itself when its hash or its sections do not agree (MANIFEST).
+and the manifest itself when its hash or its sections do not agree (MANIFEST). A raw file
+that differed from data/raw/SHA256SUMS when the run used it is a NOTE (RAW NOT AS LISTED).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Problem:
     """One mismatch between the manifest and the files now on disk."""
 
     # CHANGED, MISSING, EMPTY, NOT MADE, EXTRA, RAW CHANGED, RAW MISSING, RAW NEW, BRIEF,
-    # MANIFEST
+    # MANIFEST; RAW NOT AS LISTED (a note: differed from SHA256SUMS when the run used it)
     kind: str
     path: str
     detail: str
@@ -78,6 +79,10 @@ def audit(
     problems += raw_problems(manifest, root, scan)
     problems += brief_problems(manifest, problems)
     problems += extra_problems(manifest, root, identifier_columns(scan))
+    problems += [
+        Problem("RAW NOT AS LISTED", difference, " when the run used it", fatal=False)
+        for difference in manifest.get("raw_checksums") or []
+    ]
     return problems
 
 

@@ -190,7 +190,6 @@ def build_manifest(
             ):
                 unrecorded.append(shown)
 
-    warnings += checksum_warnings(raw_dir, raw_prefix)
     manifest = {
         "schema": MANIFEST_SCHEMA,
         "raw_dir": raw_prefix,
@@ -203,26 +202,25 @@ def build_manifest(
         "provenance_files": sorted(own_files | {display_path(p, root) for p in provenance_files}),
         "unrecorded": unrecorded,
         "warnings": sorted(warnings),
+        "raw_checksums": checksum_differences(raw_dir, raw_prefix),
     }
     manifest["lineage"] = lineage(manifest)
     manifest[HASHED_OUT] = content_hash(manifest)
     return manifest
 
 
-def checksum_warnings(raw_dir: Path | str, raw_prefix: str) -> list[str]:
-    """Raw files that differ from, or are missing from, the raw folder's SHA256SUMS."""
+def checksum_differences(raw_dir: Path | str, raw_prefix: str) -> list[str]:
+    """Raw files the run used that differ from, or are missing from, the raw folder's
+    SHA256SUMS (empty when they all match, or when there is no SHA256SUMS)."""
     report = compare_checksums(raw_dir)
     if report is None:
         return []
+    sums = f"{raw_prefix}/SHA256SUMS"
     changed = [
-        f"{raw_prefix}/{rel} differs from {raw_prefix}/SHA256SUMS (sha256 listed {listed}, "
-        f"used {now})"
+        f"{raw_prefix}/{rel} differs from {sums} (sha256 listed {listed}, used {now})"
         for rel, listed, now in report.changed
     ]
-    gone = [
-        f"{raw_prefix}/{rel} is listed in {raw_prefix}/SHA256SUMS but gone"
-        for rel in report.missing
-    ]
+    gone = [f"{raw_prefix}/{rel} is listed in {sums} but gone" for rel in report.missing]
     return changed + gone
 
 
