@@ -1,7 +1,9 @@
 """Helpers shared by the workflow's rules (paths, wave discovery, input functions; no lambdas)."""
 
+import sys
 from pathlib import Path
 
+from analysis.config_checks import check_config
 from analysis.discover import latest_wave, wave_files
 from analysis.errors import WpsInputError
 from analysis.raw_integrity import check_raw_inputs
@@ -24,6 +26,12 @@ RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
 JOBS = f"{RESULTS}/provenance/jobs"
 PLAN = load_plan(config["plan"])  # {dataset: plan entry}
+try:
+    for note in check_config(config, PLAN):
+        print(f"note: {note}", file=sys.stderr)
+except WpsInputError as err:
+    raise WorkflowError(str(err)) from None
+BRIEF_DATASET = config.get("brief_dataset")  # None: no regional and country briefs
 PLAN_MODELS = {
     dataset: {model["id"]: model for model in entry.get("models", [])}
     for dataset, entry in PLAN.items()
@@ -70,7 +78,7 @@ def clean_table(dataset: str, wave: str) -> str:
 
 
 def brief_waves() -> list[str]:
-    return waves(config["brief_dataset"])
+    return waves(BRIEF_DATASET) if BRIEF_DATASET else []
 
 
 def latest_of(kind: str) -> dict[str, str]:
@@ -124,7 +132,14 @@ INTERVIEW_TABLES = (
     "reliability",
 )
 FIGURES = ("women_by_country", "training_gain", "code_cooccurrence")
-MODEL_FILES = ("parquet", "csv", "card.json", "svg", "png", "alt.txt")  # rule fit_model's
+MODEL_FILES = (
+    "parquet",
+    "csv",
+    "card.json",
+    "svg",
+    "png",
+    "alt.txt",
+)  # rule fit_model's
 FIGURE_FILES = {"svg": "svg", "png": "png", "alt": "alt.txt"}
 BRIEF_FORMATS = tuple(config["render"]["formats"])
 # Official statistics for the regional brief's context section: the files the user saved and
@@ -306,7 +321,7 @@ def fixed_targets() -> list[str]:
     for dataset, spec in sorted(config["datasets"].items()):
         for wave in waves(dataset):
             targets.append(f"{RESULTS}/clean/{dataset}/{wave}.parquet")
-            if spec["kind"] == "survey":
+            if spec["kind"] == "survey" and dataset in PLAN:
                 targets.append(f"{RESULTS}/tables/{dataset}/{wave}/estimates.parquet")
                 # every file of every model (figure, PNG and alt text included), so the
                 # manifest's targets name each one and `wps audit` can say which is missing
