@@ -18,7 +18,7 @@ APT_TEST := poppler-utils chromium chromium-driver r-base-core r-cran-survey r-c
 .PHONY: run test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit unlock
 
 run: $(STAMP) system-deps
-	$(SNAKEMAKE)
+	$(SNAKEMAKE) --keep-going  # one failing dataset does not stop the others
 	$(SNAKEMAKE) --delete-temp-output  # raw rows an interrupted run may have left behind
 	$(SNAKEMAKE) --report results/provenance/report.html
 

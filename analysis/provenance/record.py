@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import platform
+import socket
 import subprocess
 import sys
 import traceback
@@ -167,6 +169,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def execution_host(environ: Mapping[str, str] = os.environ) -> dict[str, str | None]:
+    """Where the job ran: the host name and the scheduler's job id (SLURM_JOB_ID, else null)."""
+    return {"host": socket.gethostname(), "scheduler_job_id": environ.get("SLURM_JOB_ID")}
+
+
 class Job:
     """The running job: its log redirection, the facts a script adds, and its record on success."""
 
@@ -221,6 +228,8 @@ class Job:
     ) -> bool:
         try:
             if exc is None:
+                if self.log_paths:
+                    self._failure_note().unlink(missing_ok=True)
                 try:
                     self.record_path = self._write_record()
                 except Exception as err:
@@ -242,7 +251,13 @@ class Job:
         line = f"rule {self.rule} failed on {where}: {summary}"
         if self._log_stream is not None:
             line += f"; see log {self.log_paths[0]}"
+            self._failure_note().write_text(line + "\n", encoding="utf-8")
         print(line, file=self._real_stderr or sys.__stderr__, flush=True)
+
+    def _failure_note(self) -> Path:
+        """Beside the job's log: present while the job's last run failed (read by the
+        end-of-run summary, analysis.run_summary)."""
+        return Path(self.log_paths[0]).with_suffix(".failed")
 
     def _first_input(self) -> str | None:
         files = named_files(getattr(self.snakemake, "input", None))
@@ -331,6 +346,7 @@ class Job:
             "started_at": started.isoformat(),
             "ended_at": ended.isoformat(),
             "duration_seconds": round((ended - started).total_seconds(), 3),
+            **execution_host(),
         }
 
     def _write_record(self) -> Path:

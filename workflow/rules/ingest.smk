@@ -3,13 +3,17 @@
 import sys
 
 from analysis.pseudonymise import warn_if_example_key
+from analysis.run_summary import clear_failure_notes, print_run_summary
 from analysis.tiers import protect_tree, remove_leftover_identifier_tables
 
 
 # Once per run, on the console (the clean jobs' stderr goes to their logs): the public example
 # key's warning, and raw rows left by waves that no longer exist deleted. When a run starts (after
-# a killed one) and ends, every restricted output is made owner-only (analysis/tiers.py).
+# a killed one) and ends, every restricted output is made owner-only (analysis/tiers.py). At the
+# end, one summary: the jobs that failed (the others ran: `make run` keeps going) and every
+# warning about the data (analysis/run_summary.py).
 onstart:
+    clear_failure_notes(RESULTS)
     warn_if_example_key(config["pseudonymisation"])
     protect_tree(RESULTS)
     for leftover in remove_leftover_identifier_tables(RESULTS, RAW):
@@ -21,10 +25,12 @@ onstart:
 
 onsuccess:
     protect_tree(RESULTS)
+    print_run_summary(RESULTS)
 
 
 onerror:
     protect_tree(RESULTS)
+    print_run_summary(RESULTS)
 
 
 rule ingest_wave:
