@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -57,12 +58,17 @@ def check_raw_links(raw_dir: Path | str) -> None:
                 check_inside_raw(path, raw_dir, dataset=path.relative_to(raw_dir).parts[0])
 
 
-def check_wave_names(raw_dir: Path | str) -> None:
-    """Raise WpsInputError for a data file in a dataset folder whose name is not a wave name."""
+def check_wave_names(raw_dir: Path | str, datasets: Iterable[str] | None = None) -> None:
+    """Raise WpsInputError for a data file in a dataset folder whose name is not a wave name.
+
+    `datasets`: the dataset folders to look in (default: every folder of `raw_dir`).
+    """
     raw_dir = Path(raw_dir)
-    for folder in sorted(p for p in raw_dir.iterdir() if p.is_dir()):
-        if not folder.name.startswith(IGNORED_PREFIXES):
-            wave_files(folder, raw_dir)
+    if datasets is None:
+        datasets = [p.name for p in raw_dir.iterdir() if p.is_dir()]
+    for name in sorted(datasets):
+        if not name.startswith(IGNORED_PREFIXES):
+            wave_files(raw_dir / name, raw_dir)
 
 
 def read_checksums(path: Path) -> tuple[dict[str, str], list[tuple[int, str]]]:
@@ -146,15 +152,19 @@ def describe(report: ChecksumReport, raw_dir: Path | str) -> list[str]:
     return lines
 
 
-def check_raw_inputs(raw_dir: Path | str, stream: TextIO | None = None) -> ChecksumReport | None:
+def check_raw_inputs(
+    raw_dir: Path | str,
+    stream: TextIO | None = None,
+    datasets: Iterable[str] | None = None,
+) -> ChecksumReport | None:
     """Run before the workflow: refuse links out of the raw folder and data files that are not
-    waves (WpsInputError), compare the files with SHA256SUMS and print every difference to
-    `stream` (default: stderr)."""
+    waves in the `datasets` folders (default: all; WpsInputError), compare the files with
+    SHA256SUMS and print every difference to `stream` (default: stderr)."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return None
     check_raw_links(raw_dir)
-    check_wave_names(raw_dir)
+    check_wave_names(raw_dir, datasets)
     report = compare_checksums(raw_dir)
     if report is not None and not report.clean:
         print("\n".join(describe(report, raw_dir)), file=stream or sys.stderr, flush=True)

@@ -208,3 +208,13 @@ def test_workflow_start_names_a_changed_raw_file_and_refuses_a_link(
     done = snakemake_list_rules(project)
     assert done.returncode != 0
     assert "training: data/raw/training/2026.dta: this is a link to" in done.stdout + done.stderr
+
+
+def test_only_dataset_folders_are_held_to_wave_names(raw: Path) -> None:
+    """Documents kept beside the data, outside the configured datasets, are not waves."""
+    docs = raw / "docs"
+    docs.mkdir()
+    (docs / "Questionnaire final (v2).xlsx").write_bytes(b"x")
+    check_raw_inputs(raw, stream=io.StringIO(), datasets=["officer_survey"])
+    with pytest.raises(WpsInputError, match="is not a wave name"):
+        check_raw_inputs(raw, stream=io.StringIO())
