@@ -60,12 +60,24 @@ def _text(value: object) -> str:
     return str(value)
 
 
+NO_DESIGN = "none"
+UNWEIGHTED = "unweighted (each respondent counts once)"
+
+
 def make_design(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> SurveyDesign:
     """The survey design an entry's ``design`` block declares, over the data with the entry's
-    derived variables (``derive``) added: the one place estimates and models get them."""
+    derived variables (``derive``) added: the one place estimates and models get them.
+
+    ``design: none`` (data with no survey design) gives unweighted estimates: every respondent
+    weighs 1, one stratum, each respondent their own PSU, as R's ``svydesign(ids = ~1)``
+    without weights; tables name the design ``weight=unweighted (...)``."""
     spec = plan_entry["design"]
+    data = apply_derivations(data, plan_entry, dataset)
+    if spec == NO_DESIGN:
+        data = data.assign(**{UNWEIGHTED: 1.0})
+        return SurveyDesign(data, weight=UNWEIGHTED, lonely_psu="fail", dataset=dataset)
     return SurveyDesign(
-        apply_derivations(data, plan_entry, dataset),
+        data,
         weight=spec["weight"],
         strata=spec.get("strata"),
         psu=spec.get("psu"),

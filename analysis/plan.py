@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,10 @@ def _where(plan: dict, path: list) -> str:
 def _fill_defaults(plan: dict) -> dict:
     out = copy.deepcopy(plan)
     for entry in out["datasets"].values():
-        entry["design"].setdefault("lonely_psu", "adjust")
+        entry.setdefault("waves", {})
+        for design in [entry["design"], *(w["design"] for w in entry["waves"].values())]:
+            if isinstance(design, dict):
+                design.setdefault("lonely_psu", "adjust")
         entry.setdefault("derive", [])
         entry.setdefault("estimates", [])
         entry.setdefault("models", [])
@@ -133,6 +137,12 @@ def _check_derive(name: str, entry: dict, source: str) -> None:
         check_derivations(entry["derive"], name)
     except ExpressionError as exc:
         raise PlanError(exc.problem, dataset=name, file=source, hint=exc.hint) from exc
+
+
+def design_of(entry: Mapping[str, Any], wave: str) -> dict | str:
+    """The design a wave was sampled with: its own under `waves:`, else the dataset's."""
+    own = (entry.get("waves") or {}).get(wave)
+    return own["design"] if own else entry["design"]
 
 
 def load_plan(path: str | Path) -> dict[str, dict]:

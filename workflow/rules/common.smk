@@ -7,7 +7,7 @@ from analysis.config_checks import check_config
 from analysis.discover import latest_wave, wave_files
 from analysis.errors import WpsInputError
 from analysis.raw_integrity import check_raw_inputs
-from analysis.plan import load_plan
+from analysis.plan import design_of, load_plan
 from analysis.report_projects import (
     brief_document,
     brief_kind,
@@ -95,8 +95,9 @@ def model_spec(wildcards) -> dict:
     return PLAN_MODELS[wildcards.dataset][wildcards.model]
 
 
-def design_spec(wildcards) -> dict:
-    return PLAN[wildcards.dataset]["design"]
+def design_spec(wildcards) -> dict | str:
+    """The design of this wave: its own under the plan's `waves:`, else the dataset's."""
+    return design_of(PLAN[wildcards.dataset], wildcards.wave)
 
 
 def plan_derivations(wildcards) -> list[dict]:
@@ -106,7 +107,7 @@ def plan_derivations(wildcards) -> list[dict]:
 
 def estimates_spec(wildcards) -> dict:
     entry = PLAN[wildcards.dataset]
-    return {"design": entry["design"], "estimates": entry.get("estimates", [])}
+    return {"design": design_spec(wildcards), "estimates": entry.get("estimates", [])}
 
 
 def all_clean_tables() -> list[str]:

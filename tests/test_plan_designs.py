@@ -1,0 +1,63 @@
+"""Designs per wave (a cluster sample after a stratified one) and data with no design, checked
+against R survey's published API figures and against plain arithmetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.estimate import make_design, run_estimates
+from analysis.plan import PlanError, design_of, validate_plan
+
+API = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "api"
+STRATIFIED = {"weight": "pw", "strata": "stype", "fpc": "fpc", "lonely_psu": "fail"}
+CLUSTER = {"weight": "pw", "psu": "dnum", "fpc": "fpc", "lonely_psu": "fail"}
+MEAN = {"id": "api_mean", "variable": "api00", "statistic": "mean"}
+
+
+def api(name: str) -> pd.DataFrame:
+    path = API / f"{name}.csv"
+    if not path.is_file():
+        pytest.skip(f"reference data {path} is absent (shared/reference-data not beside the repo)")
+    return pd.read_csv(path)
+
+
+def plan(**entry) -> dict:
+    return validate_plan({"version": 1, "datasets": {"schools": entry}})["schools"]
+
+
+def test_each_wave_is_analysed_with_its_own_design():
+    """Before, one design per dataset: the cluster wave got the stratified design's SE (7.19)
+    instead of svymean's 23.54 (R survey, apiclus1, published)."""
+    entry = plan(design=STRATIFIED, waves={"clus": {"design": CLUSTER}}, estimates=[MEAN])
+    assert design_of(entry, "strat") == STRATIFIED
+    assert design_of(entry, "clus") == CLUSTER
+    strat = run_estimates(api("apistrat"), {**entry, "design": design_of(entry, "strat")})
+    clus = run_estimates(api("apiclus1"), {**entry, "design": design_of(entry, "clus")})
+    assert strat.loc[0, "estimate"] == pytest.approx(662.29, abs=0.005)
+    assert strat.loc[0, "se"] == pytest.approx(9.4089, abs=0.00005)
+    assert clus.loc[0, "estimate"] == pytest.approx(644.17, abs=0.005)
+    assert clus.loc[0, "se"] == pytest.approx(23.542, abs=0.0005)
+    assert "psu=dnum" in clus.loc[0, "design"] and "strata=stype" in strat.loc[0, "design"]
+
+
+def test_data_with_no_design_get_unweighted_estimates():
+    """`design: none`: every respondent counts once and the variance is a simple random
+    sample's, as R's svydesign(ids = ~1) without weights."""
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"score": rng.normal(50, 10, 40).round(1)})
+    entry = plan(design="none", estimates=[{**MEAN, "variable": "score"}])
+    row = run_estimates(data, entry).iloc[0]
+    assert row["estimate"] == pytest.approx(data["score"].mean())
+    assert row["se"] == pytest.approx(data["score"].std(ddof=1) / np.sqrt(40))
+    assert row["df"] == 39
+    assert "unweighted" in row["design"]
+    assert make_design(data, entry).weights.tolist() == [1.0] * 40
+
+
+def test_a_wave_design_must_be_a_design():
+    with pytest.raises(PlanError, match="waves"):
+        plan(design=STRATIFIED, waves={"clus": {"design": {"psu": "dnum"}}})
