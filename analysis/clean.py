@@ -70,6 +70,12 @@ def is_pseudonymised(field: Field, codebook: Codebook) -> bool:
     return field.type == "string" or field.name in codebook.primary_key or field.role == "id"
 
 
+def pseudonymised_fields(codebook: Codebook) -> list[str]:
+    """Fields cleaning replaces by a keyed pseudonym. None (an aggregate table such as a results
+    framework) means cleaning needs no pseudonymisation key at all."""
+    return [n for n, f in codebook.fields.items() if is_pseudonymised(f, codebook)]
+
+
 def _dropped(codebook: Codebook, dataset: str) -> set[str]:
     drop = set(codebook.direct_identifiers())
     drop |= {

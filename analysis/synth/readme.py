@@ -10,6 +10,26 @@ from pathlib import Path
 from analysis.synth import fake, interviews, officer_survey, training
 from analysis.synth.common import FIXED_TIMESTAMP, SEEDS
 
+# Not made by the generator: aggregate figures published by the programmes (no person in them).
+PUBLISHED_SECTION = """
+## Not synthetic: `results_framework/` (published figures, illustrative targets)
+
+`results_framework/2019.csv` is a results framework (dataset kind `results_framework`): one row
+per indicator x country x sex x period with baseline, target and achieved, and the source of
+each row. The **achieved figures are real**, as the programme documents publish them (UN Women
+and UNODC programme updates; the COMMIT Sub-regional Plan of Action, SPA IV): 24,659 women
+reached in 145 border communities; 372 women trained (Myanmar 129, Cambodia 185, Thailand 58),
+207 of them supported (Myanmar 129, Cambodia 78; Thailand not reported); 81 women survivors
+supported (24, 55, 2), 5 perpetrators sentenced in Myanmar; 185 officers trained (34% women),
+94 (38% women), 200, 741 by September 2019, 578 (48% women) by the programme's end; over 5,000
+victims referred in 2014-2015 and 12 policy improvements (COMMIT). **The targets are
+ILLUSTRATIVE**, made up for the example (`target_status: illustrative`), and every output that
+shows them says so. A percentage published with its base is stored as a count with the base and
+the range of counts the rounded percentage allows (34% of 185: 63, range 62 to 63). The file is
+written by hand, not by `make example-data`, which leaves it in place and keeps its checksums.
+`results_framework/codebook.json` describes the columns; `docs/results-framework.md` the brief.
+"""
+
 
 def text() -> str:
     """The README as Markdown."""
@@ -34,10 +54,12 @@ def text() -> str:
     seeds = ", ".join(f"`{k}` {v}" for k, v in SEEDS.items())
     return f"""# Bundled raw data: SYNTHETIC
 
-**Every file in this folder is synthetic.** It was written by the seeded generator
-`analysis/synth/` and contains no real officer, survivor, interview, name, phone number or village
-record. It imitates the shape, formats and problems of confidential microdata (labels, user-missing
-codes, survey design, direct identifiers, double coding) so the pipeline can be built and tested.
+**Every file in this folder is synthetic**, except `results_framework/` (real published
+programme figures with ILLUSTRATIVE targets; see the last section). The synthetic files were
+written by the seeded generator `analysis/synth/` and contain no real officer, survivor,
+interview, name, phone number or village record. They imitate the shape, formats and problems of
+confidential microdata (labels, user-missing codes, survey design, direct identifiers, double
+coding) so the pipeline can be built and tested.
 Do not edit these files by hand: the workflow treats them as immutable inputs.
 
 ## Regenerate
@@ -93,7 +115,7 @@ deliberately unreliable {", ".join(f"`{c}`" for c in interviews.UNRELIABLE_CODES
 Men survivors are coded mostly forced labour in fishing or forced criminality (scams); women
 survivors mostly sexual exploitation, domestic servitude or forced marriage. Identifying details
 planted in quotes (`PLANTED_IDENTIFIERS`), which de-identification must remove: {planted}.
-"""
+{PUBLISHED_SECTION}"""
 
 
 def _files() -> list[tuple[str, str]]:
@@ -119,6 +141,12 @@ def _files() -> list[tuple[str, str]]:
             "`interviews/codebook.json`",
             "Table Schema of the export; the `code` categories carry `x-theme` and `x-definition`",
         ),
+        (
+            "`results_framework/2019.csv`",
+            "CSV: a results framework, real published programme figures with ILLUSTRATIVE "
+            "targets (not synthetic; see below)",
+        ),
+        ("`results_framework/codebook.json`", "Table Schema of the results framework"),
         ("`SHA256SUMS`", "checksums of every file here except itself and this README"),
     ]
 

@@ -7,7 +7,7 @@ The cleaned wave is row-level, so restricted tier: written owner-only (analysis.
 
 from pathlib import Path
 
-from analysis.clean import clean
+from analysis.clean import clean, pseudonymised_fields
 from analysis.codebook import load_codebook
 from analysis.io import read_ingested
 from analysis.provenance import job
@@ -20,17 +20,23 @@ sm = snakemake  # noqa: F821 (snakemake is injected)
 
 with job(sm) as j:
     settings = sm.params.pseudonymisation
-    key = load_key(
-        env_var=settings["key_env"],
-        key_file=settings.get("key_file"),
-        allow_example_key=settings["allow_example_key"],
-        data_files=[Path(sm.input.raw)],
-    )
     valid = read_ingested(Path(sm.input.valid), Path(sm.input.valid_meta))
+    # the file's own user-missing codes apply too; their labels go to <field>__missing
+    codebook = with_file_missing(load_codebook(Path(sm.input.codebook)), valid)
+    # a table with no ID to pseudonymise (a results framework) needs no key, example or real
+    key = (
+        load_key(
+            env_var=settings["key_env"],
+            key_file=settings.get("key_file"),
+            allow_example_key=settings["allow_example_key"],
+            data_files=[Path(sm.input.raw)],
+        )
+        if pseudonymised_fields(codebook)
+        else b""
+    )
     result = clean(
         valid.data,
-        # the file's own user-missing codes apply too; their labels go to <field>__missing
-        with_file_missing(load_codebook(Path(sm.input.codebook)), valid),
+        codebook,
         dataset=sm.wildcards.dataset,
         wave=sm.wildcards.wave,
         key=key,
