@@ -28,11 +28,12 @@ get influence 0, so every PSU and stratum of the full design keeps counting (R's
 Strata with a single sampled unit ("lonely PSUs") follow ``lonely_psu``, whose default is R's
 ``"fail"`` (raise, naming the stratum; set ``lonely_psu`` in the plan's design block to choose).
 ``"adjust"`` (R's ``options(survey.lonely.psu = "adjust")``) centres a lonely first-stage PSU
-total on the grand mean of all first-stage PSU totals (R >= 4.2; R 4.1 centres on zero, which
-is the same for means and proportions, whose influence values sum to zero, but not for totals);
-at later stages a lonely unit is centred on zero as in R. ``"remove"`` / ``"certainty"``: the
-stratum adds no variance. Every estimate row counts the lonely strata its domain touches
-(``lonely_strata``), so tables can flag estimates that rest on them.
+total on the grand mean of all first-stage PSU totals (R's documented rule; the code of survey
+4.1 centres on zero, which is the same for means and proportions, whose influence values sum to
+zero, but larger for totals); at later stages a lonely unit is centred on zero as in survey
+4.1. ``"remove"`` / ``"certainty"``: the stratum adds no variance. Every estimate row counts
+the lonely strata its domain touches (``lonely_strata``), so tables can flag estimates that
+rest on them.
 """
 
 from __future__ import annotations
@@ -124,6 +125,12 @@ class SurveyDesign:
         )
         self.unit_codes = self._nested_unit_codes()
         self.psu_codes = self.unit_codes[0]
+        if self.n_psu == 1:
+            raise DesignError(
+                f"{self._where()}the design has only one primary sampling unit, so no "
+                "design-based variance can be estimated (R's svydesign refuses it too)",
+                hint="check the psu column, or analyse these data without a design",
+            )
         self.stage_strata = [self.stratum_codes, *self.unit_codes[:-1]]
         self.sampling_fractions = self._sampling_fractions()
 

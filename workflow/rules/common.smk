@@ -337,6 +337,7 @@ def fixed_targets() -> list[str]:
                 targets.append(f"{RESULTS}/interviews/{dataset}/{wave}/frequencies.csv")
     targets += trend_targets()
     targets += dataset_brief_targets()
+    targets += results_brief_targets()  # workflow/rules/results_framework.smk
     return targets
 
 

@@ -1,0 +1,117 @@
+"""Results frameworks (kind results_framework): progress against targets and the one-page
+results brief, per wave. Ingest, validation, quarantine and cleaning are every dataset's
+(ingest.smk); a results framework has no respondent ID, so cleaning needs no key."""
+
+RESULTS_BRIEF_KIND = "results"
+
+
+def results_framework_datasets() -> list[str]:
+    return datasets_of_kind("results_framework")
+
+
+def results_brief_outputs() -> dict[str, str]:
+    return {
+        fmt: f"{RESULTS}/briefs/results/{{dataset}}/{{wave}}/{{dataset}}.{fmt}"
+        for fmt in BRIEF_FORMATS
+    }
+
+
+def results_brief_targets() -> list[str]:
+    """The results brief of every wave of every results framework (for `rule all`)."""
+    return [
+        path.format(dataset=dataset, wave=wave)
+        for dataset in results_framework_datasets()
+        for wave in waves(dataset)
+        for path in results_brief_outputs().values()
+    ]
+
+
+def results_brief_sources(wildcards) -> dict[str, str]:
+    return brief_kind_sources(RESULTS_BRIEF_KIND)
+
+
+def results_progress_outputs() -> dict[str, str]:
+    figures = f"{RESULTS}/figures/results/{{dataset}}/{{wave}}/progress"
+    return {
+        "table": f"{RESULTS}/tables/{{dataset}}/{{wave}}/progress.parquet",
+        "csv": f"{RESULTS}/tables/{{dataset}}/{{wave}}/progress.csv",
+        "svg": f"{figures}.svg",
+        "png": f"{figures}.png",
+        "alt": f"{figures}.alt.txt",
+    }
+
+
+rule results_progress:
+    input:
+        clean=clean_table_of_wave,
+        raw=raw_wave_file,
+    output:
+        **results_progress_outputs(),
+        record=f"{JOBS}/results_progress/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/results_progress/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    script:
+        "../scripts/results_progress.py"
+
+
+rule describe_results_inputs:
+    input:
+        unpack(dataset_raw_inputs),
+        progress=rules.results_progress.output.table,
+        lock="requirements.lock",
+        config="config/config.yaml",
+    output:
+        inputs=f"{RESULTS}/provenance/inputs/results/{{dataset}}/{{wave}}.json",
+        record=f"{JOBS}/describe_results_inputs/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/describe_results_inputs/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    script:
+        "../scripts/describe_results_inputs.py"
+
+
+rule build_results_findings:
+    input:
+        table=rules.results_progress.output.table,
+        svg=rules.results_progress.output.svg,
+        png=rules.results_progress.output.png,
+        alt=rules.results_progress.output.alt,
+        codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
+        inputs=rules.describe_results_inputs.output.inputs,
+    output:
+        findings=report(
+            f"{RESULTS}/findings/results/{{dataset}}/{{wave}}.yaml",
+            category="Findings",
+            subcategory="{dataset} {wave}",
+        ),
+        record=f"{JOBS}/build_results_findings/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/build_results_findings/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    script:
+        "../scripts/build_results_findings.py"
+
+
+rule render_results_brief:
+    input:
+        unpack(results_brief_sources),
+        findings=rules.build_results_findings.output.findings,
+        figures=[
+            rules.results_progress.output.svg,
+            rules.results_progress.output.png,
+        ],
+    output:
+        **results_brief_outputs(),
+        record=f"{JOBS}/render_results_brief/{{dataset}}/{{wave}}.json",
+    log:
+        f"{LOGS}/render_results_brief/{{dataset}}/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        engine=config["render"]["engine"],
+    script:
+        "../scripts/render_brief.py"
