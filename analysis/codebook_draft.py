@@ -350,6 +350,17 @@ def _primary_key(fields: list[dict[str, Any]], table: RawTable) -> list[str]:
     return found if len(found) == 1 else []
 
 
+def _na_tokens_seen(fields: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The not-available tokens (NA, N/A, ...) the file used in any column, for the table."""
+    seen = {
+        m["value"]
+        for f in fields
+        for m in f.get("missingValues") or []
+        if isinstance(m, dict) and m.get("value") in NA_TOKENS
+    }
+    return [{"value": token, "label": NA_TOKENS[token]} for token in sorted(seen)]
+
+
 def draft_codebook(
     path: Path, dataset: str | None = None, sheet: str | None = None
 ) -> dict[str, Any]:
@@ -376,6 +387,11 @@ def draft_codebook(
     key = _primary_key(fields, table)
     if key:
         spec["primaryKey"] = key
+    na_seen = _na_tokens_seen(fields)
+    if na_seen:
+        # R and Stata exports write NA for a missing cell in any column: a later wave's NA in a
+        # column that had none in this file is missing too, not a wrong value
+        spec["missingValues"] = na_seen
     spec["fields"] = fields
     codebook_from_dict(spec, f"draft of {path}")  # never hand out a codebook that would not load
     return spec
