@@ -242,3 +242,38 @@ def test_two_stage_fpc_as_fractions_equals_counts():
 def test_first_stage_fpc_with_two_stages_is_refused_not_under_reported():
     with pytest.raises(DesignError, match=r"fpc.*2 sampling stage.*one fpc column per stage"):
         SurveyDesign(_two_stage(), "w", strata="h", psu=["psu", "ssu"], fpc="N1")
+
+
+def test_plan_must_choose_lonely_psu(tmp_path):
+    import yaml
+
+    from analysis.plan import PlanError, load_plan
+
+    plan = {
+        "version": 1,
+        "datasets": {"survey": {"design": {"weight": "w", "strata": "h", "psu": "p"}}},
+    }
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan), encoding="utf-8")
+    with pytest.raises(PlanError, match=r"design.*lonely_psu"):
+        load_plan(path)
+    plan["datasets"]["survey"]["design"].update(lonely_psu="adjust", psu=["p", "s"])
+    plan["datasets"]["survey"]["design"]["fpc"] = ["n1", "n2"]
+    path.write_text(yaml.safe_dump(plan), encoding="utf-8")
+    assert load_plan(path)["survey"]["design"]["psu"] == ["p", "s"]  # one column per stage
+
+
+def test_estimate_tables_flag_rows_resting_on_lonely_strata():
+    from analysis.estimate import COLUMNS, run_estimates
+
+    entry = {
+        "design": {"weight": "w", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"},
+        "estimates": [{"id": "y_mean", "variable": "y", "statistic": "mean", "by": ["stratum"]}],
+    }
+    out = run_estimates(_lonely(), entry)
+    assert list(out.columns) == COLUMNS
+    flags = dict(zip(out["group_value"], out["lonely_strata"], strict=True))
+    assert flags == {"(overall)": 1, "S0": 0, "S1": 0, "S2": 1}
+    entry["design"].pop("lonely_psu")  # R's default: fail, naming the stratum and the choice
+    with pytest.raises(DesignError, match=r"y_mean.*'S2'.*lonely_psu"):
+        run_estimates(_lonely(), entry)
