@@ -188,7 +188,7 @@ def typed_framework(raw: pd.DataFrame, *, dataset: str, file: str) -> pd.DataFra
                 dataset=dataset,
                 file=file,
                 column=column,
-                rows=rows[bad.to_numpy()],
+                rows=[r for r, b in zip(rows, bad.to_numpy(), strict=True) if b],
                 hint="write numbers without units or text (34, not '34%' or 'about 34')",
             )
         frame[column] = numbers.astype("Float64" if column == "published_percent" else "Int64")
@@ -211,12 +211,15 @@ def _keys(frame: pd.DataFrame, mask: pd.Series) -> str:
     return "; ".join(shown[:5]) + more
 
 
-def _fail(frame: pd.DataFrame, mask: pd.Series, column: str, problem: str, **where) -> None:
+def _fail(
+    frame: pd.DataFrame, mask: pd.Series, column: str, problem: str, hint: str, **where
+) -> None:
     rows = [r for r, bad in zip(_row_numbers(frame), mask.to_numpy(), strict=True) if bad]
     raise WpsInputError(
         f"{problem} (indicator/country/sex/period: {_keys(frame, mask)})",
         column=column,
         rows=rows if ROW_COLUMN in frame else None,
+        hint=hint,
         **where,
     )
 
@@ -232,7 +235,7 @@ def check_framework(frame: pd.DataFrame, *, dataset: str, file: str) -> None:
     for column in REQUIRED:
         empty = frame[column].isna()
         if empty.any():
-            _fail(frame, empty, column, "a value is required here", **where)
+            _fail(frame, empty, column, "a value is required here", "fill it in", **where)
     for column, allowed in (("sex", SEXES), ("period_type", PERIOD_TYPES)):
         bad = ~frame[column].isin(allowed)
         if bad.any():
@@ -242,13 +245,14 @@ def check_framework(frame: pd.DataFrame, *, dataset: str, file: str) -> None:
                 column,
                 f"{column} must be one of {', '.join(allowed)}; found "
                 + ", ".join(sorted(set(frame.loc[bad, column].astype(str)))),
+                "use one of the codes the codebook lists",
                 **where,
             )
     unparsed = frame["period"].map(_not_a_period)
     if unparsed.any():
         found = ", ".join(repr(p) for p in sorted(set(frame.loc[unparsed, "period"])))
         _fail(
-            frame, unparsed, "period", f"the period does not parse: {found}; {PERIOD_HINT}", **where
+            frame, unparsed, "period", f"the period does not parse: {found}", PERIOD_HINT, **where
         )
     _check_percentages(frame, where)
     untold = frame["target"].notna() & frame["target_status"].isna()
@@ -259,6 +263,7 @@ def check_framework(frame: pd.DataFrame, *, dataset: str, file: str) -> None:
             "target_status",
             "a target needs its status: 'published' (from the source) or 'illustrative' (made "
             "up; every output then says so)",
+            "write the target's status in target_status",
             **where,
         )
 
@@ -281,6 +286,8 @@ def _check_percentages(frame: pd.DataFrame, where: dict) -> None:
             "published_percent",
             "a percentage must lie between 0 and 100; found "
             + ", ".join(f"{v:g}" for v in pct[over]),
+            "write the percentage as published (34 for 34%), with the count it is a percentage "
+            "of in base",
             **where,
         )
     baseless = pct.notna() & frame["base"].isna()
@@ -291,6 +298,8 @@ def _check_percentages(frame: pd.DataFrame, where: dict) -> None:
             "base",
             "a published percentage needs its base (the count it is a percentage of): "
             "percentages are stored as counts with their base, never bare",
+            "write the base from the source (185 in '185 officers, 34% women'); a percentage "
+            "whose base is not published cannot be shown",
             **where,
         )
     with_base = pct.notna()
@@ -304,8 +313,8 @@ def _check_percentages(frame: pd.DataFrame, where: dict) -> None:
                 frame,
                 mask,
                 "achieved",
-                f"the count derived from {row['published_percent']:g}% of {row['base']} is "
-                f"missing: write {count_from_percent(row['published_percent'], row['base'])}",
+                f"the count derived from {row['published_percent']:g}% of {row['base']} is missing",
+                f"write {count_from_percent(row['published_percent'], row['base'])} in achieved",
                 **where,
             )
         if not low <= int(achieved) <= high:
@@ -315,6 +324,7 @@ def _check_percentages(frame: pd.DataFrame, where: dict) -> None:
                 "achieved",
                 f"{achieved} is not {row['published_percent']:g}% of {row['base']}: that "
                 f"percentage allows {low} to {high}",
+                "correct the count, the base or the percentage to agree with the source",
                 **where,
             )
         stored = (row["achieved_min"], row["achieved_max"])
@@ -325,6 +335,7 @@ def _check_percentages(frame: pd.DataFrame, where: dict) -> None:
                 "achieved_min",
                 f"achieved_min and achieved_max should be {low} and {high} "
                 f"({row['published_percent']:g}% of {row['base']}, rounded)",
+                f"write {low} and {high}",
                 **where,
             )
 
