@@ -105,6 +105,7 @@ class SurveyDesign:
     unit_codes: list[np.ndarray] = field(init=False, repr=False)
     stage_strata: list[np.ndarray] = field(init=False, repr=False)
     sampling_fractions: list[np.ndarray] = field(init=False, repr=False)
+    _lonely_ids: list[np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.lonely_psu not in LONELY_PSU_RULES:
@@ -133,6 +134,7 @@ class SurveyDesign:
             )
         self.stage_strata = [self.stratum_codes, *self.unit_codes[:-1]]
         self.sampling_fractions = self._sampling_fractions()
+        self._lonely_ids = self._lonely_units()
 
     def _where(self) -> str:
         return f"dataset {self.dataset!r}: " if self.dataset else ""
@@ -404,7 +406,7 @@ class SurveyDesign:
     def lonely_strata_in(self, domain: np.ndarray) -> int:
         """Number of strata (any stage) with a single sampled unit that the domain touches."""
         rows = np.asarray(domain, dtype=bool) & (self.weights > 0)
-        return int(sum(np.unique(ids[rows & (ids >= 0)]).size for ids in self._lonely_units()))
+        return int(sum(np.unique(ids[rows & (ids >= 0)]).size for ids in self._lonely_ids))
 
     def lonely_strata(self) -> list:
         """Labels of first-stage strata with a single sampled PSU."""
