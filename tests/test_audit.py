@@ -27,6 +27,7 @@ from test_provenance import (  # noqa: E402
 
 from analysis.cli import main  # noqa: E402
 from analysis.provenance import build_manifest, write_manifest  # noqa: E402
+from analysis.tiers import protect_tree  # noqa: E402
 
 
 def sha(path: Path | str) -> str:
@@ -38,7 +39,15 @@ def run(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     fake_run(tmp_path)
     write_manifest(build_manifest(JOBS, "results", "data/raw"), "results/provenance/manifest.json")
+    finish_like_a_run("results")
     return tmp_path
+
+
+def finish_like_a_run(results: str) -> None:
+    """What the end of a real run does: temporary raw rows swept, restricted files owner-only."""
+    for leftover in Path(results).glob("ingest/**/*.*"):
+        leftover.unlink()
+    protect_tree(results)
 
 
 def audit(capsys, *extra: str) -> tuple[int, str]:
@@ -169,7 +178,7 @@ def test_temporary_outputs_are_recorded_and_audited_only_when_present(run, capsy
     assert manifest["outputs"][INGESTED]["temporary"] is True
     assert not manifest["outputs"][CLEAN].get("temporary")
     assert RAW in manifest["lineage"][BRIEF]  # the brief traces back through the temp file
-    Path(INGESTED).unlink()  # as Snakemake removes a temp() output once its consumers ran
+    assert not Path(INGESTED).exists()  # Snakemake removes a temp() output once its consumers ran
     code, out = audit(capsys)
     assert code == 0, out
     write(INGESTED, "brought back by hand\n")  # if it is there again, it must match its hash
@@ -224,10 +233,12 @@ def test_output_empty_when_recorded_is_caught(run, capsys):
     matches, so only the size tells (the stay_logit.svg of the issue)."""
     from test_provenance import WC, run_step
 
+    write(INGESTED, "id\n1\n")  # the temporary input, back for this one job
     run_step(
         "clean_wave", {"table": INGESTED}, {"table": CLEAN}, lambda sm, j: write(CLEAN, ""), WC
     )
     rebuild()
+    finish_like_a_run("results")
     code, out = audit(capsys)
     assert code == 1
     assert f"EMPTY {CLEAN} (made by job clean_wave officer_survey/2025): the file is 0 bytes" in out
@@ -369,7 +380,22 @@ def test_raw_file_not_as_listed_in_sha256sums_is_a_note(run, capsys):
     write(RAW, "id,sex,n\n1,2,5\n2,1,9\n")  # changed after the checksums were taken
     fake_run(Path.cwd(), raw=Path(RAW).read_text())
     rebuild()
+    finish_like_a_run("results")
     code, out = audit(capsys)
     assert code == 0, out
     assert (f"NOTE RAW NOT AS LISTED {RAW} differs from data/raw/SHA256SUMS (sha256 listed") in out
     assert listed.is_file()
+
+
+def test_restricted_file_readable_by_others_or_raw_rows_left_fail_the_audit(run, capsys):
+    """The restricted tier (analysis.tiers) is audited: before, wps audit said OK with names
+    and phones left in results/ingest and quarantine files readable by everyone."""
+    assert audit(capsys)[0] == 0
+    quarantine = next(Path("results").glob("quarantine/**/*.*"), None) or Path(CLEAN)
+    quarantine.chmod(0o644)
+    code, out = audit(capsys)
+    assert code == 1 and "TIER" in out and str(quarantine) in out
+    quarantine.chmod(0o600)
+    write(INGESTED, "id,name\n1,Canaryname\n")
+    code, out = audit(capsys)
+    assert code == 1 and "TIER" in out and "ingest" in out

@@ -30,6 +30,7 @@ from analysis.provenance.manifest import (
     lineage,
     raw_files,
 )
+from analysis.tiers import check_tiers
 
 RERUN = "rerun the workflow (make run)"
 # Files Snakemake or the Makefile add beside the manifest after it is written.
@@ -37,7 +38,7 @@ LATER_PROVENANCE_FILES = ("report.html",)
 # Folders under results/ that hold rows of raw data (identifiers included) by design.
 RESTRICTED_FOLDERS = (*TEMPORARY_FOLDERS, "quarantine")
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet")
-IDENTIFIER_KINDS = ("direct", "indirect")
+IDENTIFIER_KINDS = ("direct", "indirect", "review")  # review: not yet decided, so treated as one
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class Problem:
     """One mismatch between the manifest and the files now on disk."""
 
     # CHANGED, MISSING, EMPTY, NOT MADE, EXTRA, RAW CHANGED, RAW MISSING, RAW NEW, BRIEF,
-    # MANIFEST; RAW NOT AS LISTED (a note: differed from SHA256SUMS when the run used it)
+    # MANIFEST, TIER (restricted tier open to others, raw rows left); RAW NOT AS LISTED (a
+    # note: differed from SHA256SUMS when the run used it)
     kind: str
     path: str
     detail: str
@@ -83,6 +85,8 @@ def audit(
         Problem("RAW NOT AS LISTED", difference, " when the run used it", fatal=False)
         for difference in manifest.get("raw_checksums") or []
     ]
+    results = root / manifest.get("results_dir", "results")
+    problems += [Problem("TIER", "", f" {line}") for line in check_tiers(results, scan)]
     return problems
 
 
