@@ -3,7 +3,12 @@
 Logic lives in the `analysis` package; this file and workflow/rules only wire it together.
 """
 
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
+
+from analysis.cluster import start_checks as start_cluster_checks
+from analysis.errors import WpsInputError
 
 min_version("9.0")
 
@@ -12,6 +17,13 @@ configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+
+
+# On a SLURM cluster: key file only, shared paths and fonts on each node (analysis/cluster.py).
+try:
+    start_cluster_checks(workflow, config, Path(workflow.basedir))
+except WpsInputError as err:
+    raise WorkflowError(str(err)) from None
 
 
 wildcard_constraints:
@@ -30,6 +42,19 @@ include: "workflow/rules/briefs.smk"
 include: "workflow/rules/dataset_briefs.smk"
 include: "workflow/rules/results_framework.smk"
 include: "workflow/rules/provenance.smk"
+
+
+# Under a second of script each: run by the controller, not as cluster jobs (the SLURM profile).
+localrules:
+    all,
+    describe_inputs,
+    describe_dataset_inputs,
+    describe_results_inputs,
+    plan_briefs,
+    write_brief_note,
+    compare_waves,
+    tidy_context,
+    write_manifest,
 
 
 rule all:

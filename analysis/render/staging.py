@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from analysis.cluster import execution_place
 from analysis.render.docx_reference import DocxFooter, build_reference_docx
 from analysis.render.errors import RenderInputError
 from analysis.render.findings_file import BriefFindings, suppressed_note
@@ -109,6 +110,7 @@ def _provenance_tables(f: BriefFindings, variables: dict[str, Any]) -> dict[str,
         ],
         ["Date (from the data)", escape_md(variables["date"])],
         ["Rendered with", escape_md(variables["render_engine"])],
+        ["Executed on", escape_md(execution_place())],
     ]
     files = f.provenance.get("data_files") or []
     file_rows = [
