@@ -16,6 +16,12 @@ APT_RUN := fonts-noto-core fontconfig
 APT_TEST := poppler-utils chromium chromium-driver r-base-core r-cran-survey r-cran-jsonlite
 
 .PHONY: run test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit unlock
+.PHONY: run-slurm venv-slurm
+
+# On a SLURM cluster's login node: the same workflow, each job a SLURM job (workflow/profiles/slurm)
+SLURM_LOCK := requirements-slurm.lock
+SLURM_STAMP := $(VENV)/.installed-slurm-$(shell cat $(SLURM_LOCK) $(LOCK) 2>/dev/null | sha256sum | cut -c1-12)
+SLURM_PROFILE := workflow/profiles/slurm
 
 run: $(STAMP) system-deps
 	$(SNAKEMAKE) --keep-going  # one failing dataset does not stop the others
@@ -66,6 +72,19 @@ bench: $(STAMP) system-deps
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m benchmarks.run --smoke
+
+# The optional executor plugins, pinned (they add two packages to the lock's and change none).
+venv-slurm: $(SLURM_STAMP)
+
+$(SLURM_STAMP): $(STAMP) $(SLURM_LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(SLURM_LOCK)
+	rm -f $(VENV)/.installed-slurm-*
+	touch $@
+
+run-slurm: $(SLURM_STAMP)
+	$(BIN)/snakemake --profile $(SLURM_PROFILE)  # keep-going, as make run
+	$(SNAKEMAKE) --delete-temp-output
+	$(SNAKEMAKE) --report results/provenance/report.html
 
 clean:
 	rm -rf results .snakemake
