@@ -76,14 +76,16 @@ estimates <- function(des, domvar, doms, yvars, tvar, props) {
 """
 
 
-def _ours(design, domvar, yvars, tvar, props) -> pd.DataFrame:
+def _ours(design, domvar, yvars, tvar, props, funcs=None) -> pd.DataFrame:
+    """Our estimates in the layout of R's ``estimates()`` (replicate functions by default)."""
+    mean, total, proportion = funcs or (rep_mean, rep_total, rep_proportion)
     parts = []
     for by in (None, domvar):
         for y in yvars:
-            parts.append(rep_mean(design, y, by=by).assign(stat="mean", level=""))
-        parts.append(rep_total(design, tvar, by=by).assign(stat="total", level=""))
+            parts.append(mean(design, y, by=by).assign(stat="mean", level=""))
+        parts.append(total(design, tvar, by=by).assign(stat="total", level=""))
         for var in sorted({p["var"] for p in props}):
-            res = rep_proportion(design, var, by=by).assign(stat="proportion")
+            res = proportion(design, var, by=by).assign(stat="proportion")
             parts.append(res.assign(level=res["level"].astype(str)))
     out = pd.concat(parts, ignore_index=True).rename(columns={domvar: "domain"})
     out["domain"] = out["domain"].fillna("(overall)").astype(str)

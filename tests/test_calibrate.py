@@ -1,0 +1,145 @@
+"""Post-stratification and raking checked against R ``survey`` (``postStratify``, ``rake``).
+
+API data (the CSVs of R's ``data(api)``, read by both sides): the one-stage cluster sample
+(with fpc) and the stratified sample, post-stratified to the population counts of school type
+and raked to school type and ``sch.wide``, as Taylor designs (R's calibrated linearisation)
+and as JK1/JKn replicate designs (every replicate calibrated). Population counts are R's
+documented ones (``pop.types``, ``pop.schwide``: counts in ``apipop``). Estimates, SEs,
+intervals to 4 significant digits, df exactly; overall and in domains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from r_oracle import requires_r, run_r
+from test_replicate import R_FUNCTIONS, _compare, _ours
+
+from analysis.calibrate import (
+    calibrate_from_plan,
+    margin,
+    margins_from_table,
+    poststratify,
+    rake,
+)
+from analysis.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
+from analysis.replicate import as_replicate
+
+API = Path("/work/shared/reference-data/api")
+TYPES = {"E": 4421, "H": 755, "M": 1018}
+SCHWIDE = {"No": 1072, "Yes": 5122}
+pytestmark = pytest.mark.skipif(
+    not (API / "apiclus1.csv").exists(), reason=f"API reference data absent from {API}"
+)
+TAYLOR = (svy_mean, svy_total, svy_proportion)
+STATS = {
+    "yvars": ["api00", "acs.k3"],
+    "tvar": "enroll",
+    "props": [{"var": "sch.wide", "level": "Yes"}, {"var": "sch.wide", "level": "No"}],
+}
+DESIGNS = {
+    # name: (csv, R svydesign arguments, Python arguments, replicate type, domain column)
+    "clus1": ("apiclus1", "id = ~dnum, fpc = ~fpc", {"psu": "dnum", "fpc": "fpc"}, "JK1", "awards"),
+    "strat": (
+        "apistrat",
+        "id = ~1, strata = ~stype, fpc = ~fpc",
+        {"strata": "stype", "fpc": "fpc"},
+        "JKn",
+        "awards",
+    ),
+}
+
+
+def _r_block(name: str) -> str:
+    csv, args, _, rtype, dom = DESIGNS[name]
+    est = (
+        f'estimates(x, "{dom}", sort(unique(d${dom})), c("api00", "acs.k3"), "enroll", '
+        'list(list(var = "sch.wide", level = "Yes"), list(var = "sch.wide", level = "No")))'
+    )
+    return f"""{name} = local({{
+  d <- read.csv("{API / (csv + ".csv")}", stringsAsFactors = FALSE)
+  des <- svydesign({args}, weights = ~pw, data = d)
+  types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+  schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
+  rep <- as.svrepdesign(des, type = "{rtype}")
+  one <- function(x) {est}
+  list(ps = one(postStratify(des, ~stype, types)),
+       rake = one(rake(des, list(~stype, ~sch.wide), list(types, schwide))),
+       rep_ps = one(postStratify(rep, ~stype, types)),
+       rep_rake = one(rake(rep, list(~stype, ~sch.wide), list(types, schwide))))
+}})"""
+
+
+@pytest.fixture(scope="module")
+def r_results():
+    if not (API / "apiclus1.csv").exists():
+        pytest.skip(f"API reference data absent from {API}")
+    return run_r(R_FUNCTIONS + "emit(list(" + ",\n".join(map(_r_block, DESIGNS)) + "))")
+
+
+def _design(name: str) -> SurveyDesign:
+    csv, _, args, _, _ = DESIGNS[name]
+    return SurveyDesign(pd.read_csv(API / f"{csv}.csv"), "pw", lonely_psu="fail", **args)
+
+
+@requires_r
+@pytest.mark.parametrize("name", list(DESIGNS))
+@pytest.mark.parametrize("kind", ["ps", "rake", "rep_ps", "rep_rake"])
+def test_calibrated_estimates_match_r(r_results, name, kind):
+    base = _design(name)
+    funcs = TAYLOR
+    if kind.startswith("rep_"):
+        base, funcs = as_replicate(base, DESIGNS[name][3]), None
+    if kind.endswith("ps"):
+        design = poststratify(base, margin("stype", TYPES))
+    else:
+        design = rake(base, [margin("stype", TYPES), margin("sch.wide", SCHWIDE)])
+    ours = _ours(design, DESIGNS[name][4], funcs=funcs, **STATS)
+    _compare(f"{name} {kind}", ours, pd.DataFrame(r_results[name][kind]))
+
+
+def test_poststratified_weights_hit_the_totals():
+    design = poststratify(_design("clus1"), margin("stype", TYPES))
+    sums = pd.Series(design.weights).groupby(design.data["stype"]).sum()
+    assert sums.to_dict() == pytest.approx({k: float(v) for k, v in TYPES.items()})
+
+
+def test_raked_weights_hit_both_margins():
+    design = rake(_design("strat"), [margin("stype", TYPES), margin("sch.wide", SCHWIDE)])
+    for col, totals in (("stype", TYPES), ("sch.wide", SCHWIDE)):
+        sums = pd.Series(design.weights).groupby(design.data[col]).sum()
+        # R's default stops once the joint table moves by less than 1 (weight unit)
+        assert np.allclose(sums.reindex(list(totals)).to_numpy(), list(totals.values()), atol=5)
+
+
+def test_sample_cell_without_count_is_refused_with_rows():
+    with pytest.raises(DesignError, match=r"sample cell\(s\) \['M'\] have no population count"):
+        poststratify(_design("clus1"), margin("stype", {"E": 4421, "H": 755}))
+
+
+def test_counted_cell_without_sample_is_refused():
+    data = pd.read_csv(API / "apiclus1.csv")
+    design = SurveyDesign(data[data["stype"] != "H"], "pw", psu="dnum", lonely_psu="fail")
+    with pytest.raises(DesignError, match=r"cell\(s\) \['H'\] have a population count"):
+        poststratify(design, margin("stype", TYPES))
+
+
+def test_totals_from_a_csv_and_a_plan_block(tmp_path):
+    path = tmp_path / "headcounts.csv"
+    pd.DataFrame({"stype": ["E", "H", "M"], "count": [4421, 755, 1018]}).to_csv(path)
+    assert margins_from_table(path, ["stype"]).totals == {"E": 4421, "H": 755, "M": 1018}
+    spec = {"method": "poststratify", "margins": [{"variable": "stype", "file": path.name}]}
+    from_file = calibrate_from_plan(_design("clus1"), spec, base_dir=tmp_path)
+    inline = poststratify(_design("clus1"), margin("stype", TYPES))
+    assert np.allclose(from_file.weights, inline.weights)
+
+
+def test_missing_margin_value_names_rows():
+    data = pd.read_csv(API / "apiclus1.csv")
+    data.loc[[3, 7], "stype"] = None
+    design = SurveyDesign(data, "pw", psu="dnum", lonely_psu="fail")
+    with pytest.raises(DesignError, match="missing in rows"):
+        poststratify(design, margin("stype", TYPES))
