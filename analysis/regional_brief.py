@@ -309,12 +309,12 @@ class RegionalFindings:
             number(overall["estimate"], 1),
             {**source, "column": "estimate"},
         )
-        self.book.add(
-            "training_gain_ci",
-            None,
-            number_range(overall["ci_low"], overall["ci_high"], 1),
-            {**source, "column": "ci_low, ci_high"},
-        )
+        interval = number_range(overall["ci_low"], overall["ci_high"], 1)
+        columns = "ci_low, ci_high"
+        if overall.get("ci_flag") == "unreliable":  # two cohorts: say so beside the interval
+            interval = f"{interval}, unreliable: {overall.get('ci_note') or 'only 2 cohorts'}"
+            columns += ", ci_flag"
+        self.book.add("training_gain_ci", None, interval, {**source, "column": columns})
         self.book.add(
             "training_g",
             overall["hedges_g"],

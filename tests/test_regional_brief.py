@@ -367,6 +367,20 @@ def test_training_gains_by_module(tmp_path: Path) -> None:
     assert texts["training_g_awareness"] == "1.2"
 
 
+def test_an_interval_from_two_cohorts_is_printed_as_unreliable(tmp_path: Path) -> None:
+    paths = write_tables(tmp_path, previous=False)
+    prepost = pd.read_parquet(paths["prepost"])
+    prepost["ci_flag"] = ["unreliable", "", "", ""]
+    prepost["ci_note"] = ["only 2 cohorts, so the interval is very wide", "", "", ""]
+    prepost.to_parquet(paths["prepost"])
+    book = RegionalFindings(
+        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5
+    ).build(previous_wave=None, figure_paths=figure_paths(tmp_path))
+    text = book.findings["training_gain_ci"]["text"]
+    assert text.endswith("unreliable: only 2 cohorts, so the interval is very wide")
+    locate(book.findings["training_gain_ci"]["source"])
+
+
 def test_model_words_come_from_its_formula(tmp_path: Path) -> None:
     assert formula_terms(FORMULA) == ["harassment", "training_gender", "women", "age_band"]
     assert covariates_sentence(FORMULA, "harassment") == "gender training, sex and age group"

@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from analysis.atomic import atomic_write
 from analysis.render.findings_file import load_findings
 from analysis.render.pandoc_engine import render_with_pandoc
 from analysis.render.quarto_engine import render_with_quarto
@@ -58,6 +59,6 @@ def render_brief(
         result: dict[str, Path] = {}
         for fmt in formats:
             target = out_dir / f"{brief.brief}.{fmt}"
-            shutil.copyfile(produced[fmt], target)
+            atomic_write(target, lambda tmp, made=produced[fmt]: shutil.copyfile(made, tmp))
             result[fmt] = target
     return result
