@@ -7,6 +7,8 @@ CORES ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements.lock
+REPORT := results/provenance/report.html
+MANIFEST := results/provenance/manifest.json
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --rerun-incomplete --show-failed-logs
 # Debian packages the briefs and the browser/PDF tests need: fonts for Thai, Khmer, Lao and
@@ -25,8 +27,14 @@ SLURM_PROFILE := workflow/profiles/slurm
 
 run: $(STAMP) system-deps
 	$(SNAKEMAKE) --keep-going  # one failing dataset does not stop the others
-	$(SNAKEMAKE) --delete-temp-output  # raw rows an interrupted run may have left behind
-	$(SNAKEMAKE) --report results/provenance/report.html
+	@# raw rows an interrupted run may have left behind (temporary tables), swept only if any
+	@if find results/ingest results/validated -type f 2>/dev/null | grep -q .; then \
+		$(SNAKEMAKE) --delete-temp-output; fi
+	@$(MAKE) --no-print-directory $(REPORT)
+
+# Snakemake's HTML report, rebuilt only when the run's manifest changed.
+$(REPORT): $(MANIFEST)
+	$(SNAKEMAKE) --report $@
 
 test: $(STAMP) system-deps system-deps-test
 	$(BIN)/python -m pytest -q
