@@ -234,6 +234,7 @@ def _with_weights(design, weights: np.ndarray, steps: list, label: str):
     if isinstance(design, ReplicateDesign):
         out = copy.copy(design)
         out.weights, out.replicate_weights = weights[:, 0], weights[:, 1:]
+        out.df_cache = {}  # R recomputes degf from the calibrated replicate weights
         out.source = f"{design.source}; calibration={label}" if design.source else label
         return out
     if isinstance(design, CalibratedDesign):

@@ -130,6 +130,7 @@ class ReplicateDesign:
     dataset: str = ""
     source: str = ""
     weights: np.ndarray = field(init=False, repr=False)
+    df_cache: dict = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.type not in REPLICATE_TYPES:
@@ -208,7 +209,11 @@ class ReplicateDesign:
 
     def domain_df(self, domain: np.ndarray) -> int:
         """R's ``degf(subset(design, domain))``: rank over the domain's rows minus 1."""
-        return qr_rank(self.replicate_weights[np.asarray(domain, dtype=bool)]) - 1
+        rows = np.asarray(domain, dtype=bool)
+        key = np.packbits(rows).tobytes()
+        if key not in self.df_cache:
+            self.df_cache[key] = qr_rank(self.replicate_weights[rows]) - 1
+        return self.df_cache[key]
 
     def lonely_strata_in(self, domain: np.ndarray) -> int:
         """Replicate designs carry no strata: no estimate rests on a lonely-PSU rule."""
