@@ -14,10 +14,12 @@ rule and should be flagged wherever it is shown.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from analysis.calibrate import calibrate_from_plan
 from analysis.design import (
     DEFAULT_LONELY_PSU,
     OVERALL,
@@ -29,6 +31,8 @@ from analysis.design import (
 )
 from analysis.models import svy_glm
 from analysis.plan_expressions import apply_derivations
+from analysis.ratio_quantile import statistic_function
+from analysis.replicate import ReplicateDesign, replicate_from_plan
 
 STATISTICS = {"mean": svy_mean, "proportion": svy_proportion, "total": svy_total}
 COLUMNS = [
@@ -76,15 +80,21 @@ def make_design(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> S
     if spec == NO_DESIGN:
         data = data.assign(**{UNWEIGHTED: 1.0})
         return SurveyDesign(data, weight=UNWEIGHTED, lonely_psu="fail", dataset=dataset)
-    return SurveyDesign(
-        data,
-        weight=spec["weight"],
-        strata=spec.get("strata"),
-        psu=spec.get("psu"),
-        fpc=spec.get("fpc"),
-        lonely_psu=spec.get("lonely_psu", DEFAULT_LONELY_PSU),
-        dataset=dataset,
-    )
+    if "replicate" in spec:
+        design = replicate_from_plan(data, spec, dataset)
+    else:
+        design = SurveyDesign(
+            data,
+            weight=spec["weight"],
+            strata=spec.get("strata"),
+            psu=spec.get("psu"),
+            fpc=spec.get("fpc"),
+            lonely_psu=spec.get("lonely_psu", DEFAULT_LONELY_PSU),
+            dataset=dataset,
+        )
+    if "calibration" in spec:
+        design = calibrate_from_plan(design, spec["calibration"])
+    return design
 
 
 def _breakdowns(spec: Mapping) -> list[list[str]]:
@@ -95,10 +105,12 @@ def _breakdowns(spec: Mapping) -> list[list[str]]:
 
 
 def _one_estimate(design: SurveyDesign, spec: Mapping) -> pd.DataFrame:
-    func = STATISTICS[spec["statistic"]]
+    func = statistic_function(design, spec) or partial(
+        STATISTICS[spec["statistic"]], variable=spec["variable"]
+    )
     parts = []
     for cols in _breakdowns(spec):
-        res = func(design, spec["variable"], by=cols or None, domain=spec.get("domain"))
+        res = func(design, by=cols or None, domain=spec.get("domain"))
         if cols:
             res["group_var"] = "|".join(cols)
             res["group_value"] = [
@@ -158,6 +170,12 @@ def run_models(
 ) -> dict[str, tuple[pd.DataFrame, dict]]:
     """Fit every model of a plan entry: ``{model_id: (terms, card)}`` in plan order."""
     design = make_design(data, plan_entry, dataset)
+    if isinstance(design, ReplicateDesign) and plan_entry.get("models"):
+        raise DesignError(
+            "models are not fitted on replicate-weight designs yet (only estimates are)",
+            dataset=dataset,
+            hint="drop the models of this entry, or give the design's strata and PSUs instead",
+        )
     out: dict[str, tuple[pd.DataFrame, dict]] = {}
     for spec in plan_entry.get("models", []):
         try:

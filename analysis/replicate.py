@@ -530,3 +530,24 @@ def rep_proportion(design: ReplicateDesign, variable: str, by=None, domain=None)
 
 
 REPLICATE_STATISTICS = {"mean": rep_mean, "proportion": rep_proportion, "total": rep_total}
+
+
+def replicate_from_plan(data: pd.DataFrame, spec: Mapping, dataset: str = "") -> ReplicateDesign:
+    """The replicate design a plan's ``design`` block declares with ``replicate:``.
+
+    ``design: {weight: w, replicate: {type: JK1|JKn|BRR|Fay|bootstrap|other, weights: pattern
+    or [columns], fay_rho, scale, rscales, mse, combined}}`` (R's ``svrepdesign`` arguments).
+    """
+    rep = spec["replicate"]
+    return replicate_design(
+        data,
+        spec["weight"],
+        rep["weights"],
+        rep["type"],
+        fay_rho=rep.get("fay_rho"),
+        scale=rep.get("scale"),
+        rscales=rep.get("rscales"),
+        mse=bool(rep.get("mse", False)),
+        combined=bool(rep.get("combined", True)),
+        dataset=dataset,
+    )

@@ -248,3 +248,74 @@ def test_quantile_outside_unit_interval_is_refused():
     df = pd.DataFrame({"w": [1.0, 2.0, 1.0], "y": [1.0, 2.0, 3.0]})
     with pytest.raises(DesignError, match=r"quantiles must lie in \[0, 1\]"):
         svy_quantile(SurveyDesign(df, "w", lonely_psu="fail"), "y", [50])
+
+
+# --- plan integration (estimate.py dispatch, schema) ------------------------------------------
+
+
+def _plan(design: dict, estimates: list[dict]) -> dict:
+    from analysis.plan import validate_plan
+
+    return validate_plan({"datasets": {"api": {"design": design, "estimates": estimates}}})["api"]
+
+
+@pytest.mark.skipif(not (API / "apiclus1.csv").exists(), reason=f"API data absent from {API}")
+def test_plan_runs_ratio_quantile_replicate_and_calibration():
+    """The plan's blocks reach the R-checked functions unchanged (same numbers as direct)."""
+    from analysis.estimate import run_estimates
+
+    data = pd.read_csv(API / "apiclus1.csv")
+    jk1 = as_replicate(SurveyDesign(data, "pw", psu="dnum", lonely_psu="fail"), "JK1")
+    shipped = data.assign(**{f"rw{i}": jk1.replicate_weights[:, i] for i in range(15)})
+    design = {
+        "weight": "pw",
+        "lonely_psu": "fail",
+        "replicate": {"type": "JK1", "weights": "^rw[0-9]+$", "scale": 14 / 15},
+        "calibration": {
+            "method": "poststratify",
+            "margins": [{"variable": "stype", "totals": {"E": 4421, "H": 755, "M": 1018}}],
+        },
+    }
+    estimates = [
+        {"id": "r", "variable": "api00", "statistic": "ratio", "denominator": "api99"},
+        {"id": "q", "variable": "enroll", "statistic": "quantile", "quantiles": [0.5, 0.9]},
+        {"id": "m", "variable": "api00", "statistic": "mean", "by": ["awards"]},
+    ]
+    table = run_estimates(shipped, _plan(design, estimates), dataset="api")
+    direct = poststratify(jk1, margin("stype", {"E": 4421, "H": 755, "M": 1018}))
+    ratio = svy_ratio(direct, "api00", "api99")
+    got = table[table["estimate_id"] == "r"].iloc[0]
+    assert got["variable"] == "api00/api99"
+    assert got["se"] == pytest.approx(ratio["se"].iloc[0], rel=1e-12)
+    quant = table[table["estimate_id"] == "q"]
+    assert list(quant["level"]) == ["0.5", "0.9"]
+    assert (
+        quant["estimate"].tolist()
+        == svy_quantile(direct, "enroll", [0.5, 0.9])["estimate"].tolist()
+    )
+    mean = table[(table["estimate_id"] == "m") & (table["group_var"] == "awards")]
+    assert "replicates=JK1x15" in mean["design"].iloc[0]
+    assert "poststratify(stype)" in mean["design"].iloc[0]
+
+
+def test_plan_schema_requires_a_denominator_for_ratios():
+    from analysis.plan import PlanError
+
+    with pytest.raises(PlanError, match="denominator"):
+        _plan(
+            {"weight": "w", "lonely_psu": "fail"},
+            [{"id": "r", "variable": "y", "statistic": "ratio"}],
+        )
+
+
+def test_plan_refuses_models_on_replicate_designs():
+    from analysis.estimate import run_models
+
+    data = pd.DataFrame({"w": [1.0, 2.0, 1.5], "y": [1.0, 2.0, 3.0], "x": [0.0, 1.0, 1.0]})
+    data = data.assign(r1=[0.0, 3.0, 2.0], r2=[2.0, 0.0, 2.0], r3=[2.0, 3.0, 0.0])
+    entry = {
+        "design": {"weight": "w", "replicate": {"type": "JK1", "weights": ["r1", "r2", "r3"]}},
+        "models": [{"id": "m", "formula": "y ~ x", "family": "gaussian"}],
+    }
+    with pytest.raises(DesignError, match="replicate-weight designs"):
+        run_models(data, entry, dataset="toy")
