@@ -102,7 +102,7 @@ def progress_figure(progress: pd.DataFrame, base: Path) -> dict[str, Path]:
     heads = [headline(progress, i) for i in indicator_ids(progress)]
     illustrative = illustrative_targets(progress)
     with house_style():
-        fig, ax = plt.subplots(figsize=(6.6, 0.3 * len(heads) + 0.8))
+        fig, ax = plt.subplots(figsize=(6.6, 0.27 * len(heads) + 0.75))
         ys = list(range(len(heads)))[::-1]
         for y, row in zip(ys, heads, strict=True):
             label = _bar_label(row)

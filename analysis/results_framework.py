@@ -59,6 +59,7 @@ TEXT_COLUMNS = (
     "note",
 )
 COUNT_COLUMNS = ("baseline", "target", "achieved", "base", "achieved_min", "achieved_max")
+ORDER = "indicator_order"  # the indicator's place in the framework (optional)
 REQUIRED = ("indicator_id", "indicator", "unit", "country", "sex", "period", "period_type")
 PERIOD = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>0[1-9]|1[0-2]))?$|^(?P<first>\d{4})/(?P<last>\d{4})$"
@@ -170,7 +171,7 @@ def typed_framework(raw: pd.DataFrame, *, dataset: str, file: str) -> pd.DataFra
     for column in TEXT_COLUMNS:
         values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
         frame[column] = values.astype("string").str.strip().replace("", pd.NA)
-    for column in (*COUNT_COLUMNS, "published_percent"):
+    for column in (ORDER, *COUNT_COLUMNS, "published_percent"):
         if column not in frame:
             frame[column] = pd.NA
         numbers = pd.to_numeric(frame[column], errors="coerce")
@@ -383,12 +384,24 @@ def progress_table(frame: pd.DataFrame) -> pd.DataFrame:
     ]
     share = out["achieved"].astype("Float64") / out["base"].astype("Float64")
     out["share_of_base"] = share.where(out["base"].notna() & out["reported"], pd.NA)
-    order = {name: i for i, name in enumerate(dict.fromkeys(frame["indicator_id"]))}
-    out["_order"] = out["indicator_id"].map(order)
+    out["_order"] = out["indicator_id"].map(indicator_order(frame))
     out["_total"] = out["country"] != TOTAL
     out["_sex"] = out["sex"].map({s: i for i, s in enumerate(SEXES)})
     out = out.sort_values(["_order", "_total", "country", "_sex", "period"], kind="mergesort")
     return out.drop(columns=["_order", "_total", "_sex"]).reset_index(drop=True)
+
+
+def indicator_order(frame: pd.DataFrame) -> dict[str, int]:
+    """Each indicator's place: its `indicator_order` where given (the cleaned table is sorted by
+    key, not as the file was), then the order of first appearance."""
+    first = list(dict.fromkeys(frame["indicator_id"]))
+    given = {}
+    if ORDER in frame:
+        for indicator, order in zip(frame["indicator_id"], frame[ORDER], strict=True):
+            if pd.notna(order):
+                given.setdefault(indicator, int(order))
+    ranked = sorted(first, key=lambda i: (given.get(i, len(first) + 1), first.index(i)))
+    return {indicator: rank for rank, indicator in enumerate(ranked)}
 
 
 def period_total(rows: pd.DataFrame, *, what: str = "") -> dict:

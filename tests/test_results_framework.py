@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw" / "results_framework"
 BUNDLED = RAW / "2019.csv"
 HEADER = (
-    "indicator_id,indicator,unit,counts_people,country,coverage,sex,period,period_type,"
+    "indicator_order,indicator_id,indicator,unit,counts_people,country,coverage,sex,period,period_type,"
     "baseline,target,target_status,achieved,achieved_qualifier,base,published_percent,"
     "achieved_min,achieved_max,source,note"
 )
@@ -71,7 +71,7 @@ def row(
 ) -> str:
     status = "illustrative" if target else ""
     return (
-        f"{indicator},Officers trained,officers,true,{country},,{sex},{period},{period_type},,"
+        f",{indicator},Officers trained,officers,true,{country},,{sex},{period},{period_type},,"
         f"{target},{status},{achieved},,{base},{percent},{low},{high},Programme report,"
     )
 
@@ -380,3 +380,12 @@ def test_the_brief_renders_with_the_numbers_and_the_illustrative_warning(tmp_pat
     assert "{{<" not in html
     alt = yaml.safe_load(path.read_text(encoding="utf-8"))["figures"]["progress"]["alt"]
     assert "illustrative" in alt and "24,659 of 25,000" in alt
+
+
+def test_indicators_keep_the_framework_order_whatever_the_row_order():
+    """The cleaned table is sorted by key; the brief still lists indicators as the file does."""
+    frame = bundled()
+    in_file = list(dict.fromkeys(frame["indicator_id"]))
+    shuffled = frame.sample(frac=1, random_state=3).reset_index(drop=True)
+    assert list(dict.fromkeys(shuffled["indicator_id"])) != in_file
+    assert list(dict.fromkeys(progress_table(shuffled)["indicator_id"])) == in_file
