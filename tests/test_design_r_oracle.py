@@ -144,7 +144,7 @@ def _python(spec: Spec, df: pd.DataFrame) -> pd.DataFrame | str:
         return "error"
     out = pd.concat(parts, ignore_index=True)
     out["domain"] = out["domain"].fillna("(overall)") if "domain" in out else "(overall)"
-    return out[["stat", "domain", "level", "estimate", "se", "df", "ci_low", "ci_high"]]
+    return out[["stat", "domain", "level", "estimate", "se", "df", "ci_low", "ci_high", "n"]]
 
 
 R_FUNCTIONS = r"""
@@ -210,7 +210,8 @@ def _lonely_first_stage_total(spec: Spec, df: pd.DataFrame) -> bool:
 
 
 def _compare(spec: Spec, ours: pd.DataFrame, theirs: pd.DataFrame, skip_totals: bool) -> None:
-    theirs = theirs.copy()
+    # jsonlite leaves NA out of a row: a column can be missing altogether
+    theirs = theirs.reindex(columns=[*ours.columns.drop("n")])
     theirs["level"] = theirs["level"].fillna("")
     # R fits a share of 0 or 1 as about 1e-10 away from it; we may not list such a level
     p = theirs["estimate"]
@@ -219,6 +220,8 @@ def _compare(spec: Spec, ours: pd.DataFrame, theirs: pd.DataFrame, skip_totals: 
     assert len(merged) == len(theirs) > 0, f"{spec}: R has rows we lack"
     if skip_totals:
         merged = merged[merged["stat"] != "total"]
+    # a domain with no valid answer has no mean (ours NaN; R reports 0)
+    merged = merged[(merged["stat"] != "mean") | (merged["n"] > 0)]
     for _, row in merged.iterrows():
         where = f"{spec} {row['stat']} {row['domain']} {row['level']}"
         assert row["df"] == row["df_r"], where
