@@ -1,10 +1,14 @@
-"""Calibration to known population totals: post-stratification and raking, as R ``survey``.
+"""Calibration to known population totals: post-stratification, raking and linear (GREG)
+calibration, as R ``survey``.
 
 Weights are adjusted so that weighted counts match official headcounts (e.g. women and men
 officers by country and agency, such as the UNSD share-of-female-police figures):
 
 * :func:`poststratify` (R's ``postStratify``): within every cell of one margin (one column or
   several crossed), weights are multiplied by ``N_cell / sum(weights in cell)``.
+* :func:`calibrate_linear` (R's ``calibrate(..., calfun = "linear")``, unbounded GREG):
+  weights times ``g = 1 + x'lambda`` so that weighted totals of the margins' cell indicators
+  and of numeric columns (:class:`NumericTotal`) hit the population totals.
 * :func:`rake` (R's ``rake``): post-stratify on each margin in turn, repeated until the
   weighted cross-table of all margin columns moves by less than ``epsilon`` (R's default 1,
   in weight units; a value below 1 is a share of the total weight) or ``maxit`` (10) rounds;
@@ -14,13 +18,16 @@ Variance of a Taylor design (R's ``svyrecvar`` with ``postStrata``): every estim
 influence values are replaced by their residuals from the calibration before the design
 variance is taken. Post-stratification subtracts, in each cell, the old-weight-weighted mean
 of ``z / w_new`` times the new weight; raking does 10 sweeps over the margins of the last
-raking round, subtracting the unweighted cell mean of ``z / w`` times ``w`` (R's exact rules).
+raking round, subtracting the unweighted cell mean of ``z / w`` times ``w``; linear
+calibration takes the least-squares residuals of ``z / w`` on ``x sqrt(w0)``, times
+``w = g sqrt(w0)`` (R's exact rules).
 
 Replicate designs (:class:`analysis.replicate.ReplicateDesign`) are calibrated replicate by
 replicate (R's ``postStratify.svyrep.design``): every replicate weight column is calibrated
 to the same totals, so the replicate variance includes the calibration.
 
-Degrees of freedom are unchanged by calibration (R's ``degf``).
+Degrees of freedom: a Taylor design keeps its own; a replicate design's are recomputed from the
+calibrated replicate weights (R's ``degf``), which leaves them unchanged in practice.
 
 Population totals come as :class:`Margin` objects, or from a CSV with one column per margin
 variable and a count column (:func:`margins_from_table`).
@@ -64,6 +71,18 @@ class Margin:
     @property
     def label(self) -> str:
         return "*".join(self.columns)
+
+
+@dataclass(frozen=True)
+class NumericTotal:
+    """The known population total of a numeric column (for linear calibration)."""
+
+    column: str
+    total: float
+
+    @property
+    def label(self) -> str:
+        return self.column
 
 
 def margin(columns: str | Sequence[str], totals: Mapping[object, float]) -> Margin:
@@ -286,14 +305,88 @@ def rake(design, margins: Sequence[Margin], maxit: int = 10, epsilon: float = 1.
     return _with_weights(design, weights, [_raking_residual(parts)], label)
 
 
-CALIBRATION_METHODS = ("poststratify", "rake")
+def _numeric_column(data: pd.DataFrame, item: NumericTotal, where: str) -> np.ndarray:
+    if item.column not in data.columns:
+        raise DesignError(
+            f"{where}calibration column {item.column!r} is not in the data; available "
+            f"columns: {', '.join(map(str, data.columns))}"
+        )
+    values = pd.to_numeric(data[item.column], errors="coerce").to_numpy(dtype=float)
+    rows = np.flatnonzero(~np.isfinite(values))
+    if rows.size:
+        raise DesignError(
+            f"{where}calibration column {item.column!r} is missing or not numeric in rows "
+            f"(1-based) {', '.join(str(i + 1) for i in rows[:10])}",
+            hint="every row needs a value to be calibrated (R refuses NA too)",
+        )
+    return values
+
+
+def _model_matrix(design, items: Sequence[Margin | NumericTotal]):
+    """Calibration variables (one indicator per margin cell, numeric columns) and totals."""
+    where = _where(design)
+    columns, totals = [], []
+    for item in items:
+        if isinstance(item, NumericTotal):
+            columns.append(_numeric_column(design.data, item, where)[:, None])
+            totals.append(np.array([item.total]))
+            continue
+        index, pop = _cells(design.data, item, where)
+        _check_sampled(index, pop, design.weights, item, where)
+        columns.append((index[:, None] == np.arange(pop.size)[None, :]).astype(float))
+        totals.append(pop)
+    return np.hstack(columns), np.concatenate(totals)
+
+
+def _linear_g(x: np.ndarray, w: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    """R's regcalibrate: g = 1 + x T^-1 (pop - sample totals), T = x' W x.
+
+    Indicators of every cell of several margins are collinear (each sums to 1); the least
+    squares solution gives the same g as R's treatment coding, which spans the same space.
+    """
+    tmat = (x * w[:, None]).T @ x
+    step = np.linalg.lstsq(tmat, pop - x.T @ w, rcond=None)[0]
+    return 1 + x @ step
+
+
+def _linear_residual(x: np.ndarray, w0: np.ndarray, g: np.ndarray):
+    """R's svyrecvar step for calibrate(): qr.resid(qr(x sqrt(w0)), z / w) * w, w = g sqrt(w0)."""
+    xs = x * np.sqrt(w0)[:, None]
+    wcal = g * np.sqrt(w0)
+    safe = np.where(wcal == 0, 1.0, wcal)
+
+    def step(z: np.ndarray) -> np.ndarray:
+        u = np.where((wcal == 0)[:, None], 0.0, z / safe[:, None])
+        coef = np.linalg.lstsq(xs, u, rcond=None)[0]
+        return (u - xs @ coef) * wcal[:, None]
+
+    return step
+
+
+def calibrate_linear(design, items: Sequence[Margin | NumericTotal]):
+    """Linear (GREG) calibration to margins and numeric totals (R ``calibrate``, linear).
+
+    Unbounded, as R's default ``calfun = "linear"`` with ``bounds = c(-Inf, Inf)``: weights
+    may turn negative. Include at least one categorical margin (or the population size as a
+    one-cell margin) so that the intercept is calibrated as R's formula's is.
+    """
+    x, pop = _model_matrix(design, items)
+    weights = _weight_matrix(design)
+    gs = np.column_stack([_linear_g(x, weights[:, k], pop) for k in range(weights.shape[1])])
+    label = f"linear({', '.join(item.label for item in items)})"
+    step = _linear_residual(x, weights[:, 0], gs[:, 0])
+    return _with_weights(design, weights * gs, [step], label)
+
+
+CALIBRATION_METHODS = ("poststratify", "rake", "linear")
 
 
 def calibrate_from_plan(design, spec: Mapping, base_dir: str | Path = "."):
     """Calibrate as a plan's ``design.calibration`` block says.
 
     ``{method: poststratify|rake, margins: [{variable: col or [cols], totals: {level: n}} or
-    {variable: ..., file: path.csv, count: count}]}``; poststratify takes exactly one margin.
+    {variable: ..., file: path.csv, count: count} or, for linear, {variable: col, total: n}]}``;
+    poststratify takes exactly one margin.
     """
     method = spec.get("method")
     if method not in CALIBRATION_METHODS:
@@ -304,7 +397,14 @@ def calibrate_from_plan(design, spec: Mapping, base_dir: str | Path = "."):
     margins = []
     for item in spec.get("margins", []):
         cols = [item["variable"]] if isinstance(item["variable"], str) else item["variable"]
-        if "file" in item:
+        if "total" in item:
+            if method != "linear" or len(cols) != 1:
+                raise DesignError(
+                    f"{_where(design)}a numeric total (margin {cols}) needs method linear "
+                    "and a single variable"
+                )
+            margins.append(NumericTotal(cols[0], float(item["total"])))
+        elif "file" in item:
             path = Path(base_dir) / item["file"]
             margins.append(margins_from_table(path, cols, item.get("count", "count")))
         else:
@@ -317,4 +417,6 @@ def calibrate_from_plan(design, spec: Mapping, base_dir: str | Path = "."):
                 hint="use method: rake for several margins",
             )
         return poststratify(design, margins[0])
+    if method == "linear":
+        return calibrate_linear(design, margins)
     return rake(design, margins, maxit=int(spec.get("maxit", 10)))

@@ -1,11 +1,13 @@
-"""Post-stratification and raking checked against R ``survey`` (``postStratify``, ``rake``).
+"""Calibration checked against R ``survey`` (``postStratify``, ``rake``, ``calibrate``).
 
 API data (the CSVs of R's ``data(api)``, read by both sides): the one-stage cluster sample
-(with fpc) and the stratified sample, post-stratified to the population counts of school type
-and raked to school type and ``sch.wide``, as Taylor designs (R's calibrated linearisation)
-and as JK1/JKn replicate designs (every replicate calibrated). Population counts are R's
-documented ones (``pop.types``, ``pop.schwide``: counts in ``apipop``). Estimates, SEs,
-intervals to 4 significant digits, df exactly; overall and in domains.
+(with fpc) and the stratified sample, post-stratified to the population counts of school
+type, raked to school type and ``sch.wide``, and linearly calibrated to school type and the
+total of ``api99`` (``calibrate(design, ~stype + api99, totals)``), as Taylor designs (R's
+calibrated linearisation) and as JK1/JKn replicate designs (every replicate calibrated).
+Population counts are R's documented ones (``pop.types``, ``pop.schwide``: counts in
+``apipop``). Estimates, SEs, intervals to 4 significant digits, df exactly; overall and in
+domains.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from r_oracle import requires_r, run_r
 from test_replicate import R_FUNCTIONS, _compare, _ours
 
 from analysis.calibrate import (
+    NumericTotal,
     calibrate_from_plan,
+    calibrate_linear,
     margin,
     margins_from_table,
     poststratify,
@@ -65,11 +69,15 @@ def _r_block(name: str) -> str:
   types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
   schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
   rep <- as.svrepdesign(des, type = "{rtype}")
+  api99 <- sum(read.csv("{API / "apipop.csv"}")$api99, na.rm = TRUE)
+  lin_totals <- c("(Intercept)" = 6194, stypeH = 755, stypeM = 1018, api99 = api99)
   one <- function(x) {est}
   list(ps = one(postStratify(des, ~stype, types)),
        rake = one(rake(des, list(~stype, ~sch.wide), list(types, schwide))),
        rep_ps = one(postStratify(rep, ~stype, types)),
-       rep_rake = one(rake(rep, list(~stype, ~sch.wide), list(types, schwide))))
+       rep_rake = one(rake(rep, list(~stype, ~sch.wide), list(types, schwide))),
+       lin = one(calibrate(des, ~stype + api99, lin_totals)),
+       rep_lin = one(calibrate(rep, ~stype + api99, lin_totals)))
 }})"""
 
 
@@ -87,7 +95,7 @@ def _design(name: str) -> SurveyDesign:
 
 @requires_r
 @pytest.mark.parametrize("name", list(DESIGNS))
-@pytest.mark.parametrize("kind", ["ps", "rake", "rep_ps", "rep_rake"])
+@pytest.mark.parametrize("kind", ["ps", "rake", "lin", "rep_ps", "rep_rake", "rep_lin"])
 def test_calibrated_estimates_match_r(r_results, name, kind):
     base = _design(name)
     funcs = TAYLOR
@@ -95,6 +103,9 @@ def test_calibrated_estimates_match_r(r_results, name, kind):
         base, funcs = as_replicate(base, DESIGNS[name][3]), None
     if kind.endswith("ps"):
         design = poststratify(base, margin("stype", TYPES))
+    elif kind.endswith("lin"):
+        api99 = pd.read_csv(API / "apipop.csv")["api99"].sum()
+        design = calibrate_linear(base, [margin("stype", TYPES), NumericTotal("api99", api99)])
     else:
         design = rake(base, [margin("stype", TYPES), margin("sch.wide", SCHWIDE)])
     ours = _ours(design, DESIGNS[name][4], funcs=funcs, **STATS)
@@ -143,3 +154,33 @@ def test_missing_margin_value_names_rows():
     design = SurveyDesign(data, "pw", psu="dnum", lonely_psu="fail")
     with pytest.raises(DesignError, match="missing in rows"):
         poststratify(design, margin("stype", TYPES))
+
+
+def test_linear_calibration_hits_counts_and_numeric_total():
+    api99 = float(pd.read_csv(API / "apipop.csv")["api99"].sum())
+    design = calibrate_linear(
+        _design("clus1"), [margin("stype", TYPES), NumericTotal("api99", api99)]
+    )
+    sums = pd.Series(design.weights).groupby(design.data["stype"]).sum()
+    assert sums.to_dict() == pytest.approx({k: float(v) for k, v in TYPES.items()})
+    assert float(design.weights @ design.data["api99"]) == pytest.approx(api99)
+
+
+def test_plan_block_linear_calibration_matches_the_function():
+    from analysis.plan import validate_plan
+
+    api99 = float(pd.read_csv(API / "apipop.csv")["api99"].sum())
+    block = {
+        "method": "linear",
+        "margins": [
+            {"variable": "stype", "totals": TYPES},
+            {"variable": "api99", "total": api99},
+        ],
+    }
+    plan = {"weight": "pw", "psu": "dnum", "lonely_psu": "fail", "calibration": block}
+    entry = validate_plan({"datasets": {"api": {"design": plan}}})["api"]
+    via_plan = calibrate_from_plan(_design("clus1"), entry["design"]["calibration"])
+    direct = calibrate_linear(
+        _design("clus1"), [margin("stype", TYPES), NumericTotal("api99", api99)]
+    )
+    assert np.allclose(via_plan.weights, direct.weights)
