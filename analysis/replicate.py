@@ -25,9 +25,9 @@ gives the variance on the logit scale (R fits ``svyglm`` per replicate).
 
 :func:`as_replicate` turns a Taylor design into replicate weights, as R's ``as.svrepdesign``:
 ``JK1`` (unstratified), ``JKn`` (stratified; lonely PSUs as the design's ``lonely_psu``) and
-``bootstrap`` (Rao-Wu rescaling bootstrap; R's random draws cannot be reproduced, so bootstrap
-estimates agree with R only in distribution). A first-stage fpc is kept; later stages' fpc are
-dropped, as R does (with a warning in R).
+``bootstrap`` (R's ``bootweights`` algorithm; R's random draws cannot be reproduced, so
+bootstrap estimates agree with R only in distribution). A first-stage fpc is kept; later
+stages' fpc are dropped, as R does (with a warning in R).
 """
 
 from __future__ import annotations
@@ -360,32 +360,36 @@ def _jkn_weights(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
 def _bootstrap_weights(
     design: SurveyDesign, replicates: int, seed: int | None
 ) -> tuple[np.ndarray, float, np.ndarray]:
-    """Rao-Wu rescaling bootstrap (n_h - 1 PSUs drawn with replacement per stratum).
-
-    Without fpc this is R's ``bootweights``; R's random draws cannot be reproduced.
+    """R's ``bootweights``: per stratum, n_h PSUs drawn with replacement (multiplier = times
+    drawn); with a first-stage fpc, n_h drawn without replacement from the PSUs repeated up to
+    the population count N_h. ``scale = nbar / ((nbar - 1) (R - 1))`` with ``nbar`` the
+    harmonic mean of PSUs per stratum. numpy's generator (``seed``), not R's draws.
     """
-    if design.fpc_columns:
-        raise DesignError(
-            f"{design._where()}bootstrap replicates with an fpc are not supported here",
-            hint="use type JKn or JK1 (which keep the first-stage fpc), or drop fpc",
-        )
     rng = np.random.default_rng(seed)
     strata, psu = design.stratum_codes, design.psu_codes
     unit_stratum = np.zeros(design.n_psu, dtype=int)
     unit_stratum[psu] = strata
+    unit_row = np.zeros(design.n_psu, dtype=int)
+    unit_row[psu[::-1]] = np.arange(len(psu))[::-1]
+    fractions = design.sampling_fractions[0][unit_row] if design.fpc_columns else None
     multipliers = np.zeros((design.n_psu, replicates))
     for h in range(design.n_strata):
         units = np.flatnonzero(unit_stratum == h)
         n_h = units.size
-        if n_h < 2:
-            raise DesignError(
-                f"{design._where()}a stratum has a single PSU: bootstrap replicates need >= 2"
-            )
+        if fractions is None:
+            pool = units
+        else:
+            population = int(round(n_h / fractions[units[0]]))
+            pool = np.resize(units, population)  # R: rep(upsu, length = popsize)
         for r in range(replicates):
-            drawn = rng.choice(units, size=n_h - 1, replace=True)
-            counts = np.bincount(drawn, minlength=design.n_psu)[units]
-            multipliers[units, r] = counts * n_h / (n_h - 1)
+            drawn = rng.choice(pool, size=n_h, replace=fractions is None)
+            multipliers[units, r] = np.bincount(drawn, minlength=design.n_psu)[units]
     per_stratum = 1 / np.mean(1 / np.bincount(unit_stratum))
+    if per_stratum <= 1:
+        raise DesignError(
+            f"{design._where()}bootstrap replicates need strata with two or more PSUs on "
+            "average (R's bootweights divides by nbar - 1)"
+        )
     scale = per_stratum / ((per_stratum - 1) * (replicates - 1))
     return multipliers[psu], scale, np.ones(replicates)
 
@@ -401,7 +405,7 @@ def as_replicate(
     """Replicate weights for a Taylor design, as R's ``as.svrepdesign(design, type=)``.
 
     ``type`` "auto" is JK1 without strata and JKn with them (R's default). ``bootstrap`` draws
-    ``replicates`` Rao-Wu replicates with numpy's generator (``seed``): not R's draws.
+    ``replicates`` replicates as R's ``bootweights`` with numpy's generator (``seed``).
     """
     if type == "auto":
         type = "JKn" if design.strata else "JK1"

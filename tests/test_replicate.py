@@ -332,3 +332,35 @@ def test_brr_variance_is_known_for_two_psus():
     # replicate totals 4 and 20, mean 12: variance = 1/2 * (64 + 64) = 64
     assert total["estimate"].iloc[0] == 12.0
     assert total["se"].iloc[0] == pytest.approx(8.0)
+
+
+def test_bootstrap_variance_of_a_total_is_the_linearisation_variance_on_average():
+    """R's bootstrap (n_h PSUs with replacement, scale nbar/((nbar-1)(R-1))) is unbiased for
+    the with-replacement variance of a total when every stratum has the same number of PSUs."""
+    rng = np.random.default_rng(7)
+    data = pd.DataFrame(
+        {
+            "h": np.repeat(["a", "b", "c"], 20),
+            "psu": np.repeat(np.arange(30), 2),
+            "w": rng.uniform(1, 4, 60),
+            "y": rng.normal(5, 2, 60),
+        }
+    )
+    taylor = SurveyDesign(data, "w", strata="h", psu="psu", lonely_psu="fail")
+    boot = as_replicate(taylor, "bootstrap", replicates=4000, seed=11)
+    assert boot.scale == pytest.approx(10 / (9 * 3999))
+    from analysis.design import svy_total
+
+    se_taylor = svy_total(taylor, "y")["se"].iloc[0]
+    se_boot = rep_total(boot, "y")["se"].iloc[0]
+    # 4000 replicates: the variance estimate's own relative SE is about sqrt(2/4000) = 2%
+    assert se_boot == pytest.approx(se_taylor, rel=0.05)
+
+
+def test_bootstrap_with_fpc_draws_each_psu_at_most_its_population_share():
+    data = pd.DataFrame({"psu": np.arange(8), "w": 2.0, "y": np.arange(8.0), "N": 16})
+    taylor = SurveyDesign(data, "w", psu="psu", fpc="N", lonely_psu="fail")
+    boot = as_replicate(taylor, "bootstrap", replicates=200, seed=3)
+    multipliers = boot.replicate_weights / 2.0
+    assert (multipliers.sum(axis=0) == 8).all()  # n PSUs drawn per replicate
+    assert multipliers.max() <= 2  # a pseudo-population of 16 holds each PSU twice
