@@ -36,6 +36,7 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/estimate.smk"
+include: "workflow/rules/plausibility.smk"
 include: "workflow/rules/interviews.smk"
 include: "workflow/rules/context.smk"
 include: "workflow/rules/briefs.smk"

@@ -79,6 +79,7 @@ rule build_findings:
         unpack(brief_plan_input),
         unpack(context_tables),
         inputs=rules.describe_inputs.output.inputs,
+        plausibility=brief_plausibility,
         quote_choice="reports/regional/text/quotes.yaml",
     output:
         findings=report(

@@ -182,6 +182,34 @@ def previous_wave_of(wildcards) -> str | None:
     return previous_wave(wildcards.wave)
 
 
+def previous_wave_of_dataset(wildcards) -> str | None:
+    """The wave before this one of the same dataset (waves sorted by name), or None."""
+    earlier = [w for w in sorted(waves(wildcards.dataset)) if w < wildcards.wave]
+    return earlier[-1] if earlier else None
+
+
+def plausibility_inputs(wildcards) -> dict[str, str]:
+    base = f"{RESULTS}/tables/{wildcards.dataset}"
+    files = {"estimates": f"{base}/{wildcards.wave}/estimates.parquet"}
+    previous = previous_wave_of_dataset(wildcards)
+    if previous is not None:
+        files["previous"] = f"{base}/{previous}/estimates.parquet"
+    return files
+
+
+def plausibility_check(dataset: str, wave: str) -> str:
+    """The plausibility check a wave's briefs wait for."""
+    return f"{RESULTS}/tables/{dataset}/{wave}/plausibility.json"
+
+
+def brief_plausibility(wildcards) -> str:
+    return plausibility_check(BRIEF_DATASET, wildcards.wave)
+
+
+def dataset_plausibility(wildcards) -> str:
+    return plausibility_check(wildcards.dataset, wildcards.wave)
+
+
 def brief_raw_inputs(wildcards) -> dict[str, str]:
     """Raw files and codebooks a wave's briefs rest on (their hashes make the run ID)."""
     survey = config["brief_dataset"]

@@ -24,6 +24,7 @@ rule build_dataset_findings:
         unpack(dataset_brief_tables),
         codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
         inputs=rules.describe_dataset_inputs.output.inputs,
+        plausibility=dataset_plausibility,
     output:
         findings=report(
             f"{RESULTS}/findings/survey/{{dataset}}/{{wave}}.yaml",

@@ -14,7 +14,7 @@ from analysis.tables import write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
-NOT_TABLES = ("figure_", "inputs", "plan", "quote_choice")
+NOT_TABLES = ("figure_", "inputs", "plan", "quote_choice", "plausibility")
 
 with job(sm):
     brief, wave = sm.wildcards.brief, sm.wildcards.wave
