@@ -143,13 +143,20 @@ def _cells(data: pd.DataFrame, m: Margin, where: str) -> tuple[np.ndarray, np.nd
 
 
 def _check_sampled(index: np.ndarray, pop: np.ndarray, weights: np.ndarray, m: Margin, where: str):
-    """R refuses a cell with a population count but no sample in it."""
-    sample = np.bincount(index, weights=weights, minlength=pop.size)
-    empty = [c for c, s, n in zip(m.totals, sample, pop, strict=True) if s <= 0 < n]
-    if empty:
+    """R refuses a cell with a population count but no weight in it, in the sampling weights
+    (column 0) or in any replicate weight column (R's calibration of that replicate fails)."""
+    weights = weights.reshape(len(index), -1)
+    sums = np.zeros((pop.size, weights.shape[1]))
+    np.add.at(sums, index, weights)
+    cells = list(m.totals)
+    for k in range(weights.shape[1]):
+        empty = [c for c, s, n in zip(cells, sums[:, k], pop, strict=True) if s <= 0 < n]
+        if not empty:
+            continue
+        whose = "no sampled rows with positive weight" if k == 0 else f"no weight in replicate {k}"
         raise DesignError(
-            f"{where}calibration margin {m.label}: cell(s) {empty} have a population count "
-            "but no sampled rows with positive weight, so no weight can carry them",
+            f"{where}calibration margin {m.label}: cell(s) {empty} have a population count but "
+            f"{whose}, so no weight can carry them (R's calibration fails too)",
             hint="collapse these cells with neighbouring ones in the totals and the data",
         )
 
@@ -268,7 +275,7 @@ def poststratify(design, m: Margin):
     where = _where(design)
     index, pop = _cells(design.data, m, where)
     old = _weight_matrix(design)
-    _check_sampled(index, pop, old[:, 0], m, where)
+    _check_sampled(index, pop, old, m, where)
     new = _poststratified(old, index, pop)
     steps = [_poststratify_residual(index, old[:, 0], new[:, 0])]
     return _with_weights(design, new, steps, f"poststratify({m.label})")
@@ -280,7 +287,7 @@ def rake(design, margins: Sequence[Margin], maxit: int = 10, epsilon: float = 1.
     cells = [_cells(design.data, m, where) for m in margins]
     weights = _weight_matrix(design)
     for (index, pop), m in zip(cells, margins, strict=True):
-        _check_sampled(index, pop, weights[:, 0], m, where)
+        _check_sampled(index, pop, weights, m, where)
     tolerance = epsilon * weights[:, 0].sum() if epsilon < 1 else epsilon
     indices = [index for index, _ in cells]
     old_table = _joint_table(weights[:, 0], indices)
@@ -332,7 +339,7 @@ def _model_matrix(design, items: Sequence[Margin | NumericTotal]):
             totals.append(np.array([item.total]))
             continue
         index, pop = _cells(design.data, item, where)
-        _check_sampled(index, pop, design.weights, item, where)
+        _check_sampled(index, pop, _weight_matrix(design), item, where)
         columns.append((index[:, None] == np.arange(pop.size)[None, :]).astype(float))
         totals.append(pop)
     return np.hstack(columns), np.concatenate(totals)

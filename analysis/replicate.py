@@ -21,7 +21,10 @@ Degrees of freedom are R's ``degf``: the rank of the replicate weights (QR with 
 ``subset(design, domain)``). Intervals are t intervals on those degrees of freedom, like the
 Taylor tables of :mod:`analysis.design` (R's ``confint(..., df = degf(design))``); proportion
 intervals are R's ``svyciprop(method = "logit")``: the logit of each replicate's proportion
-gives the variance on the logit scale (R fits ``svyglm`` per replicate).
+gives the variance on the logit scale (R fits ``svyglm`` per replicate). One difference: when
+calibration makes replicate weights negative, R's ``glm.fit`` drops those rows from that
+replicate's fit while its ``svymean`` keeps them; we keep them throughout, so only such
+proportion intervals differ from R.
 
 :func:`as_replicate` turns a Taylor design into replicate weights, as R's ``as.svrepdesign``:
 ``JK1`` (unstratified), ``JKn`` (stratified; lonely PSUs as the design's ``lonely_psu``) and
