@@ -22,6 +22,9 @@ raking round, subtracting the unweighted cell mean of ``z / w`` times ``w``; lin
 calibration takes the least-squares residuals of ``z / w`` on ``x sqrt(w0)``, times
 ``w = g sqrt(w0)`` (R's exact rules).
 
+Models (:func:`analysis.models.svy_glm`) take a calibrated Taylor design as it is: their
+scores go through the same residual steps (R's ``svyglm`` on a calibrated design).
+
 Replicate designs (:class:`analysis.replicate.ReplicateDesign`) are calibrated replicate by
 replicate (R's ``postStratify.svyrep.design``): every replicate weight column is calibrated
 to the same totals, so the replicate variance includes the calibration.

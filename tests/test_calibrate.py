@@ -335,3 +335,33 @@ def test_random_calibrated_designs_match_r(batch):
             for frame in (ours, theirs):
                 frame.loc[frame["stat"] == "proportion", ["ci_low", "ci_high"]] = np.nan
         _compare(f"{spec} {method} replicate={rep}", ours, theirs)
+
+
+@requires_r
+def test_models_on_calibrated_designs_match_r_svyglm():
+    """svy_glm takes a calibrated design as it is (its variance residualises the scores)."""
+    from analysis.models import svy_glm
+
+    theirs = run_r(
+        f"""
+d <- read.csv("{API / "apiclus1.csv"}")
+des <- svydesign(id = ~dnum, fpc = ~fpc, weights = ~pw, data = d)
+types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
+fit <- function(x) {{
+  s <- summary(svyglm(api00 ~ ell + meals, x))$coef
+  list(estimate = unname(s[, 1]), se = unname(s[, 2]))
+}}
+emit(list(ps = fit(postStratify(des, ~stype, types)),
+          rake = fit(rake(des, list(~stype, ~sch.wide), list(types, schwide)))))
+"""
+    )
+    base = _design("clus1")
+    designs = {
+        "ps": poststratify(base, margin("stype", TYPES)),
+        "rake": rake(base, [margin("stype", TYPES), margin("sch.wide", SCHWIDE)]),
+    }
+    for kind, design in designs.items():
+        terms, _ = svy_glm("api00 ~ ell + meals", design, family="gaussian")
+        assert np.allclose(terms["estimate"], theirs[kind]["estimate"], rtol=5e-5), kind
+        assert np.allclose(terms["se"], theirs[kind]["se"], rtol=5e-5), kind
