@@ -368,3 +368,44 @@ def test_bootstrap_with_fpc_draws_each_psu_at_most_its_population_share():
     multipliers = boot.replicate_weights / 2.0
     assert (multipliers.sum(axis=0) == 8).all()  # n PSUs drawn per replicate
     assert multipliers.max() <= 2  # a pseudo-population of 16 holds each PSU twice
+
+
+@requires_r
+@pytest.mark.parametrize("rule", ["adjust", "remove", "certainty"])
+def test_jkn_with_a_lonely_psu_matches_r(tmp_path, rule):
+    """R's jknweights under survey.lonely.psu: adjust adds a replicate for the lonely stratum
+    (others reweighted by nstrat/(nstrat-1)); remove and certainty add none."""
+    rng = np.random.default_rng(5)
+    psus = {"H0": 3, "H1": 1, "H2": 2, "H3": 4}
+    rows = [
+        {"h": h, "psu": f"{h}_{j}", "w": rng.uniform(1, 5), "y": rng.normal(), "dom": d}
+        for h, n in psus.items()
+        for j in range(n)
+        for d in rng.choice(["d1", "d2"], size=int(rng.integers(1, 4)))
+    ]
+    data = pd.DataFrame(rows)
+    path = tmp_path / "lonely.csv"
+    data.to_csv(path, index=False)
+    theirs = run_r(
+        R_FUNCTIONS
+        + f"""
+options(survey.lonely.psu = "{rule}")
+d <- read.csv("{path}", stringsAsFactors = FALSE)
+r <- as.svrepdesign(svydesign(id = ~psu, strata = ~h, weights = ~w, data = d), type = "JKn")
+emit(estimates(r, "dom", c("d1", "d2"), "y", "y", list()))
+"""
+    )
+    taylor = SurveyDesign(data, "w", strata="h", psu="psu", lonely_psu=rule)
+    ours = _ours(as_replicate(taylor, "JKn"), "dom", ["y"], "y", [])
+    _compare(rule, ours, pd.DataFrame(theirs))
+
+
+def test_jkn_with_a_lonely_psu_fails_by_default_as_r():
+    data = pd.DataFrame(
+        {"h": ["a", "a", "b"], "psu": [1, 2, 3], "w": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0]}
+    )
+    taylor = SurveyDesign(data, "w", strata="h", psu="psu", lonely_psu="fail")
+    with pytest.raises(DesignError, match="stratum 'b' has only one PSU"):
+        as_replicate(taylor, "JKn")
+    with pytest.raises(DesignError, match="JK1 replicates need an unstratified design"):
+        as_replicate(taylor, "JK1")
