@@ -49,15 +49,7 @@ import pandas as pd
 
 from analysis.design import DesignError, SurveyDesign
 from analysis.replicate import ReplicateDesign
-
-
-def level_text(value: object) -> str:
-    """Stable text of a cell value: integral floats lose their ``.0`` (1.0 -> "1")."""
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, np.integer | np.bool_):
-        return str(value.item())
-    return str(value)
+from analysis.tables import level_text
 
 
 @dataclass(frozen=True)

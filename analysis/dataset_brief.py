@@ -30,6 +30,7 @@ from analysis.findings import (
     percent_range,
 )
 from analysis.render.quarto_md import escape_md
+from analysis.tables import level_text
 
 KIND = "survey"
 OVERALL = "(overall)"
@@ -57,7 +58,7 @@ class Labels:
             if spec.get("title"):
                 titles[name] = str(spec["title"])
             coded = {
-                _code(c["value"]): str(c["label"])
+                level_text(c["value"]): str(c["label"])
                 for c in spec.get("categories") or []
                 if isinstance(c, Mapping) and "value" in c and "label" in c
             }
@@ -70,14 +71,7 @@ class Labels:
         return self.titles.get(variable, variable).removesuffix(" (label)")
 
     def value(self, variable: str, code: Any) -> str:
-        return self.values.get(variable, {}).get(_code(code), str(code))
-
-
-def _code(value: Any) -> str:
-    """A code as text: 1, 1.0 and "1" are the same code."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        return self.values.get(variable, {}).get(level_text(code), str(code))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
-import numpy as np
 import pandas as pd
 
 from analysis.calibrate import calibrate_from_plan
@@ -33,6 +32,7 @@ from analysis.models import svy_glm
 from analysis.plan_expressions import apply_derivations
 from analysis.ratio_quantile import statistic_function
 from analysis.replicate import ReplicateDesign, replicate_from_plan
+from analysis.tables import level_text
 
 STATISTICS = {"mean": svy_mean, "proportion": svy_proportion, "total": svy_total}
 COLUMNS = [
@@ -53,15 +53,6 @@ COLUMNS = [
     "lonely_strata",
     "design",
 ]
-
-
-def _text(value: object) -> str:
-    """Stable string for a group value or level: integral floats lose their ``.0``."""
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, np.integer | np.bool_):
-        return str(value.item())
-    return str(value)
 
 
 NO_DESIGN = "none"
@@ -114,7 +105,7 @@ def _one_estimate(design: SurveyDesign, spec: Mapping) -> pd.DataFrame:
         if cols:
             res["group_var"] = "|".join(cols)
             res["group_value"] = [
-                "|".join(_text(v) for v in row)
+                "|".join(level_text(v) for v in row)
                 for row in res[cols].itertuples(index=False, name=None)
             ]
             res = res.drop(columns=cols)
@@ -130,7 +121,7 @@ def _one_estimate(design: SurveyDesign, spec: Mapping) -> pd.DataFrame:
         out["level"] = pd.NA
         out["n_level"] = pd.NA
     else:
-        out["level"] = out["level"].map(_text)
+        out["level"] = out["level"].map(level_text)
     return out
 
 

@@ -6,9 +6,21 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.atomic import atomic_write
+
+
+def level_text(value: object) -> str:
+    """A cell value as stable text, the one way every table names a group or a level:
+    integral floats lose their ``.0`` (1.0 -> "1"), numpy scalars become Python ones."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.integer | np.bool_):
+        return str(value.item())
+    return str(value)
+
 
 # A cell starting with one of these runs as a formula when a spreadsheet opens the CSV.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
