@@ -461,3 +461,44 @@ def trend_targets() -> list[str]:
         for dataset in datasets_of_kind("survey")
         if PLAN.get(dataset, {}).get("estimates") and waves(dataset)
     ]
+
+
+# ---- the results framework's brief (workflow/rules/results_framework.smk) -------------------
+
+RESULTS_BRIEF_KIND = "results"
+
+
+def results_framework_datasets() -> list[str]:
+    return datasets_of_kind("results_framework")
+
+
+def results_brief_outputs() -> dict[str, str]:
+    return {
+        fmt: f"{RESULTS}/briefs/results/{{dataset}}/{{wave}}/{{dataset}}.{fmt}"
+        for fmt in BRIEF_FORMATS
+    }
+
+
+def results_brief_targets() -> list[str]:
+    """The results brief of every wave of every results framework (for `rule all`)."""
+    return [
+        path.format(dataset=dataset, wave=wave)
+        for dataset in results_framework_datasets()
+        for wave in waves(dataset)
+        for path in results_brief_outputs().values()
+    ]
+
+
+def results_brief_sources(wildcards) -> dict[str, str]:
+    return brief_kind_sources(RESULTS_BRIEF_KIND)
+
+
+def results_progress_outputs() -> dict[str, str]:
+    figures = f"{RESULTS}/figures/results/{{dataset}}/{{wave}}/progress"
+    return {
+        "table": f"{RESULTS}/tables/{{dataset}}/{{wave}}/progress.parquet",
+        "csv": f"{RESULTS}/tables/{{dataset}}/{{wave}}/progress.csv",
+        "svg": f"{figures}.svg",
+        "png": f"{figures}.png",
+        "alt": f"{figures}.alt.txt",
+    }

@@ -2,44 +2,6 @@
 results brief, per wave. Ingest, validation, quarantine and cleaning are every dataset's
 (ingest.smk); a results framework has no respondent ID, so cleaning needs no key."""
 
-RESULTS_BRIEF_KIND = "results"
-
-
-def results_framework_datasets() -> list[str]:
-    return datasets_of_kind("results_framework")
-
-
-def results_brief_outputs() -> dict[str, str]:
-    return {
-        fmt: f"{RESULTS}/briefs/results/{{dataset}}/{{wave}}/{{dataset}}.{fmt}"
-        for fmt in BRIEF_FORMATS
-    }
-
-
-def results_brief_targets() -> list[str]:
-    """The results brief of every wave of every results framework (for `rule all`)."""
-    return [
-        path.format(dataset=dataset, wave=wave)
-        for dataset in results_framework_datasets()
-        for wave in waves(dataset)
-        for path in results_brief_outputs().values()
-    ]
-
-
-def results_brief_sources(wildcards) -> dict[str, str]:
-    return brief_kind_sources(RESULTS_BRIEF_KIND)
-
-
-def results_progress_outputs() -> dict[str, str]:
-    figures = f"{RESULTS}/figures/results/{{dataset}}/{{wave}}/progress"
-    return {
-        "table": f"{RESULTS}/tables/{{dataset}}/{{wave}}/progress.parquet",
-        "csv": f"{RESULTS}/tables/{{dataset}}/{{wave}}/progress.csv",
-        "svg": f"{figures}.svg",
-        "png": f"{figures}.png",
-        "alt": f"{figures}.alt.txt",
-    }
-
 
 rule results_progress:
     input:
