@@ -37,6 +37,7 @@ OVERALL = "(overall)"
 CROSS = "|"
 BINARY_EVENTS = ("1", "True", "true", "Yes", "yes")
 KEY_MESSAGES_MAX = 6
+LONELY_MARK = "†"
 TERM = re.compile(r"^C\((?P<var>[^,)]+)[^)]*\)\[T\.(?P<level>.*)\]$")
 FACTOR = re.compile(r"^C\((?P<var>[^,)]+)[^)]*\)$")
 
@@ -217,9 +218,13 @@ class DatasetBrief:
         levels = statistic == "proportion" and len(_shown_levels(rows)) > 1
         columns = ["Group", *(["Answer"] if levels else []), "Estimate", "95% CI", "Respondents"]
         table_rows = []
+        lonely = False
         for _, row in rows.iterrows():
             value, ci = _formatted(row)
-            cells = [escape_md(group_label(row["group_var"], row["group_value"], self.labels))]
+            label = escape_md(group_label(row["group_var"], row["group_value"], self.labels))
+            if int(row.get("lonely_strata") or 0) > 0:
+                label, lonely = f"{label} {LONELY_MARK}", True
+            cells = [label]
             if levels:
                 cells.append(escape_md(self.labels.value(str(row["variable"]), row["level"])))
             cells += [value, ci, count(row["n"], self.book.threshold)]
@@ -232,7 +237,13 @@ class DatasetBrief:
             columns=columns,
             rows=table_rows,
             note=f"Estimates resting on fewer than {self.book.threshold} respondents are "
-            "suppressed.",
+            "suppressed."
+            + (
+                f" {LONELY_MARK} rests on a stratum with a single sampled cluster: its "
+                "variance follows the plan's lonely_psu rule and is less certain."
+                if lonely
+                else ""
+            ),
             source=self.table,
             align="l" * (len(columns) - 3) + "rrr",
         )
@@ -351,10 +362,12 @@ class DatasetBrief:
         design = "; ".join(designs) or "not recorded"
         dfs = sorted(set(self.estimates.get("df", pd.Series(dtype=int)).dropna().astype(int)))
         df_text = ", ".join(map(str, dfs)) or "not recorded"
+        variance = "; ".join(sorted(set(self.estimates.get("variance", pd.Series()).dropna())))
         return escape_md(
             f"Estimates are weighted and design-based (Taylor linearisation, as R's survey "
             f"package), with 95% confidence intervals from the t distribution (degrees of "
-            f"freedom: {df_text}). Survey design: {design}. Models are design-based "
+            f"freedom: {df_text}). Survey design: {design}. Variances: "
+            f"{variance or 'not recorded'}. Models are design-based "
             f"generalised linear models (svyglm). Respondents with a missing answer are left out "
             f"of the estimates that need it."
         )

@@ -52,6 +52,7 @@ COLUMNS = [
     "n_level",
     "lonely_strata",
     "design",
+    "variance",  # the variance estimator, in words, for a methods box
 ]
 
 
@@ -142,7 +143,9 @@ def run_estimates(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") ->
             raise _reraise(exc, f"estimate {spec['id']!r}", dataset) from exc
     if not tables:
         return pd.DataFrame(columns=COLUMNS)
-    out = pd.concat(tables, ignore_index=True)[COLUMNS]
+    out = pd.concat(tables, ignore_index=True)
+    out["variance"] = design.variance_method
+    out = out[COLUMNS]
     return out.astype(
         {
             "level": "string",

@@ -661,7 +661,18 @@ class RegionalFindings:
             alt = Path(paths["alt"]).read_text(encoding="utf-8").strip()
             self.book.add_figure(name, paths, alt=alt, caption=caption)
 
+    def variance_method(self) -> None:
+        """The methods box's words on the variance estimator, from the estimates table."""
+        row, source = estimate_row(
+            self.estimates, self.estimates_path, estimate_id="women_share", level="1"
+        )
+        text = str(row["variance"]) if "variance" in row and pd.notna(row["variance"]) else ""
+        self.book.add(
+            "variance_method", None, text or "not recorded", {**source, "column": "variance"}
+        )
+
     def build(self, *, previous_wave: str | None, figure_paths: Mapping[str, str]) -> FindingsBook:
+        self.variance_method()
         self.women_in_services()
         self.training()
         self.harassment_and_retention()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -160,3 +161,37 @@ def test_group_labels_read_like_words():
     assert group_label("women", "1", labels) == "Woman"
     assert group_label("country_label|women", "Thailand|0", labels) == "Country: Thailand × Man"
     assert yaml.safe_dump(group_label("country_label", "Lao PDR", labels)).startswith("'Country")
+
+
+def test_rows_resting_on_a_lonely_stratum_are_marked_and_the_variance_named():
+    """A stratum with one sampled cluster: its rows carry a mark and a note, and the methods
+    box says which variance estimator the design used (issue 15)."""
+    rng = np.random.default_rng(7)
+    data = pd.DataFrame(
+        {
+            "region": ["north"] * 40 + ["south"] * 20,
+            "cluster": [1] * 20 + [2] * 20 + [3] * 20,
+            "w": 2.0,
+            "score": rng.normal(10, 2, 60).round(2),
+        }
+    )
+    entry = validate_plan(
+        {"version": 1, "datasets": {"d": {
+            "design": {"weight": "w", "strata": "region", "psu": "cluster",
+                       "lonely_psu": "adjust"},
+            "estimates": [{"id": "score_mean", "variable": "score", "statistic": "mean",
+                           "by": ["region"]}],
+        }}}
+    )["d"]  # fmt: skip
+    estimates = run_estimates(data, entry, "d")
+    assert estimates.set_index("group_value").loc["south", "lonely_strata"] == 1
+    brief = DatasetBrief(
+        dataset="d", wave="1", estimates=estimates, estimates_table="t.parquet", models=[],
+        labels=Labels(), threshold=10,
+    )  # fmt: skip
+    findings = brief.findings(EPOCH, {})
+    rows = {row[0]: row for row in findings["tables"]["estimate_score_mean"]["rows"]}
+    assert "region: south †" in rows and "region: north" in rows
+    assert "single sampled cluster" in findings["tables"]["estimate_score_mean"]["note"]
+    methods = findings["sections"]["methods"]["markdown"]
+    assert "Variances: Taylor linearisation" in methods and "lonely PSUs: adjust" in methods

@@ -79,6 +79,9 @@ def reliability_table() -> pd.DataFrame:
     )
 
 
+VARIANCE = "Taylor linearisation, with-replacement approximation; lonely PSUs: adjust"
+
+
 def write_tables(root: Path, *, previous: bool = True) -> dict[str, str]:
     paths: dict[str, str] = {}
 
@@ -87,7 +90,7 @@ def write_tables(root: Path, *, previous: bool = True) -> dict[str, str]:
         frame.to_parquet(path) if file.endswith(".parquet") else frame.to_csv(path, index=False)
         paths[name] = str(path)
 
-    put("estimates", estimates(), "estimates.parquet")
+    put("estimates", estimates().assign(variance=VARIANCE), "estimates.parquet")
     if previous:
         put("estimates_previous", estimates(-0.1), "estimates_previous.parquet")
     put(
@@ -357,6 +360,12 @@ def test_reliability_note_when_every_code_is_reliable(tmp_path: Path) -> None:
 def test_quote_not_in_the_bank_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WpsInputError, match="Q-9999.*not in the quote bank"):
         build(tmp_path, quote_id="Q-9999")
+
+
+def test_the_methods_box_names_the_variance_estimator(tmp_path: Path) -> None:
+    finding = build(tmp_path).findings["variance_method"]
+    assert finding["text"] == VARIANCE
+    assert finding["source"]["column"] == "variance"
 
 
 def test_training_gains_by_module(tmp_path: Path) -> None:
