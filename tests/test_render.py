@@ -74,8 +74,12 @@ RESERVED |= {"render_engine", "suppressed_cells", "suppressed_note"}
 
 
 def qmd_keys(qmd: Path) -> set[str]:
-    """Finding keys a brief source prints through {{< var >}}."""
-    keys = set(re.findall(r"\{\{<\s*var\s+([\w.-]+)\s*>\}\}", qmd.read_text(encoding="utf-8")))
+    """Finding keys a brief source prints through {{< var >}}, in the words it includes too."""
+    source = qmd.read_text(encoding="utf-8")
+    included = re.findall(r"\{\{<\s*include\s+(text/[\w.-]+)\s*>\}\}", source)
+    words = [(qmd.parent / rel).read_text(encoding="utf-8") for rel in included]
+    text = "\n".join([source, *words])
+    keys = set(re.findall(r"\{\{<\s*var\s+([\w.-]+)\s*>\}\}", text))
     return keys - RESERVED
 
 
