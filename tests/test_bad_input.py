@@ -226,3 +226,38 @@ def test_a_100000_character_string_survives_or_is_quarantined(tmp_path, sample, 
     )
     shown = result.quarantine["value"].astype(str).str.len()
     assert (shown <= 200).all() or result.quarantine.empty
+
+
+def _sheet_with(book: Workbook, title: str, frame: pd.DataFrame, first: bool = False):
+    sheet = book.active if first else book.create_sheet(title)
+    sheet.title = title
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append([None if pd.isna(v) else v for v in row])
+    return sheet
+
+
+def test_excel_with_data_on_two_sheets_is_refused_naming_them(tmp_path, sample):
+    frame = sample[0]
+    book = Workbook()
+    _sheet_with(book, "Region A", frame.head(20), first=True)
+    _sheet_with(book, "Region B", frame.tail(20))
+    path = tmp_path / "2025.xlsx"
+    book.save(path)
+    with pytest.raises(IngestError) as caught:
+        read_raw(path, DATASET)
+    assert_names(caught.value, path)
+    message = str(caught.value)
+    assert "'Region A'" in message and "'Region B'" in message, message
+    assert len(read_raw(path, DATASET, sheet="Region B").data) == 20  # a named sheet is read
+
+
+def test_excel_with_a_notes_sheet_is_read(tmp_path, sample):
+    book = Workbook()
+    _sheet_with(book, "Data", sample[0].head(5), first=True)
+    notes = book.create_sheet("Notes")
+    for line in ["Exported by the ministry", "Codes as in the codebook", "Contact: analyst"]:
+        notes.append([line])
+    path = tmp_path / "2025.xlsx"
+    book.save(path)
+    assert len(read_raw(path, DATASET).data) == 5

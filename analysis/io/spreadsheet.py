@@ -60,6 +60,41 @@ def _merged_ranges(path: Path, part: str) -> list[str]:
     return [m.decode("ascii") for m in _MERGE.findall(xml)]
 
 
+def _holds_data(ws: Any, expected_columns: Sequence[str] | None) -> bool:
+    """True when a sheet has a header row (of two or more columns) with a filled row below it.
+
+    Notes or read-me sheets (one column of text, or a title alone) do not count as data.
+    """
+    ws.reset_dimensions()
+    grid = [list(r) for r in ws.iter_rows(max_row=HEADER_SCAN_ROWS + 1, values_only=True)]
+    width = max((len(r) for r in grid), default=0)
+    grid = [row + [None] * (width - len(row)) for row in grid]
+    header_at = find_header(grid, expected_columns)
+    if header_at is None or sum(not _blank(v) for v in grid[header_at]) < 2:
+        return False
+    return any(not _blank(v) for row in grid[header_at + 1 :] for v in row)
+
+
+def _refuse_several_data_sheets(
+    book: Any, path: Path, dataset: str, expected_columns: Sequence[str] | None
+) -> None:
+    """Stop when more than one sheet holds data: reading only the first would lose the rest."""
+    if len(book.worksheets) < 2:
+        return
+    with_data = [ws.title for ws in book.worksheets if _holds_data(ws, expected_columns)]
+    if len(with_data) < 2:
+        return
+    raise IngestError(
+        f"the workbook holds data on {len(with_data)} sheets ({', '.join(map(repr, with_data))}); "
+        "a wave file must hold one table, and reading only the first sheet would silently lose "
+        "the others",
+        dataset=dataset,
+        file=path,
+        hint="keep the wave's data on one sheet: combine the sheets into one (same columns), or "
+        "save each sheet as its own wave file; read-me or notes sheets of one column may stay",
+    )
+
+
 def read_xlsx(
     path: Path,
     dataset: str = "",
@@ -67,7 +102,11 @@ def read_xlsx(
     sheet: str | None = None,
     expected_columns: Sequence[str] | None = None,
 ) -> RawTable:
-    """Read one sheet (the first unless ``sheet``) into a table with named columns."""
+    """Read one sheet (the first unless ``sheet``) into a table with named columns.
+
+    Without ``sheet``, a workbook with data on more than one sheet is refused (``IngestError``
+    naming the sheets) rather than read from its first sheet alone.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # openpyxl's style/extension notices
@@ -80,6 +119,8 @@ def read_xlsx(
                     file=path,
                     hint="name the sheet that holds the data",
                 )
+            if sheet is None:
+                _refuse_several_data_sheets(book, path, dataset, expected_columns)
             ws = book[sheet] if sheet is not None else book.worksheets[0]
             ws.reset_dimensions()  # exports often declare a wrong used range (e.g. A1:A1)
             grid = [list(row) for row in ws.iter_rows(values_only=True)]
