@@ -542,6 +542,30 @@ def _fail_on_rows(quarantine: pd.DataFrame, dataset: str, file: str) -> WpsInput
     )
 
 
+def refuse_wave_without_valid_rows(
+    rows_valid: int, report: dict[str, Any], quarantine_file: str, dataset: str, file: str
+) -> None:
+    """Stop a wave whose every row was quarantined: there is nothing to clean or estimate.
+
+    Called once the quarantine is on disk (cleaning), so the message can send the analyst to it;
+    ``report`` is the validation report (rows_in, problems by rule and column).
+    """
+    if rows_valid:
+        return
+    groups = report.get("problems_by_rule_and_column", [])[:FAIL_GROUPS_SHOWN]
+    commonest = "; ".join(f"{g['rule']} in column {g['column']!r} ({g['n']})" for g in groups)
+    raise WpsInputError(
+        f"0 valid rows of {report.get('rows_in', '?')}: every row was quarantined, so the wave "
+        f"has nothing left to clean or analyse (problems: {commonest or 'see the quarantine'})",
+        dataset=dataset,
+        file=file,
+        hint=f"see the quarantine file {quarantine_file} (one line per problem: row, column, "
+        "rule); a whole wave failing usually means the file is not this dataset's wave or the "
+        "codebook no longer matches it (changed codes, units or column meaning): correct one of "
+        "them and run again",
+    )
+
+
 # --- the file as a whole: undecided identifiers, column mapping, its own labels and codes -----
 
 

@@ -261,3 +261,22 @@ def test_excel_with_a_notes_sheet_is_read(tmp_path, sample):
     path = tmp_path / "2025.xlsx"
     book.save(path)
     assert len(read_raw(path, DATASET).data) == 5
+
+
+def test_wave_with_no_valid_row_stops_before_cleaning(tmp_path, sample, codebook):
+    from analysis.validate import refuse_wave_without_valid_rows
+
+    frame, meta = sample
+    bad = frame.copy()
+    bad["age"] = 12  # every row out of range: estimation would fail on an empty table
+    path = write_sav(bad, meta, tmp_path / "2025.sav")
+    result = checked(path, codebook)  # the quarantine is written whole, as for any wave
+    assert result.valid.empty and result.report["rows_quarantined"] == len(bad)
+    with pytest.raises(WpsInputError) as caught:
+        refuse_wave_without_valid_rows(
+            len(result.valid), result.report, "results/quarantine/x.csv", DATASET, str(path)
+        )
+    assert_names(caught.value, path)
+    message = str(caught.value)
+    assert f"0 valid rows of {len(bad)}" in message and "results/quarantine/x.csv" in message
+    assert "'age'" in message, message

@@ -5,6 +5,7 @@ public example key only for the bundled synthetic raw file (analysis.pseudonymis
 The cleaned wave is row-level, so restricted tier: written owner-only (analysis.tiers).
 """
 
+import json
 from pathlib import Path
 
 from analysis.clean import clean, pseudonymised_fields
@@ -14,13 +15,21 @@ from analysis.provenance import job
 from analysis.pseudonymise import load_key
 from analysis.tables import write_csv, write_json, write_parquet
 from analysis.tiers import owner_only, protect
-from analysis.validate import with_file_missing
+from analysis.validate import refuse_wave_without_valid_rows, with_file_missing
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
 with job(sm) as j:
     settings = sm.params.pseudonymisation
     valid = read_ingested(Path(sm.input.valid), Path(sm.input.valid_meta))
+    quarantine = Path(sm.input.valid.replace("/validated/", "/quarantine/")).with_suffix(".csv")
+    refuse_wave_without_valid_rows(
+        len(valid.data),
+        json.loads(quarantine.with_suffix(".report.json").read_text(encoding="utf-8")),
+        str(quarantine),
+        sm.wildcards.dataset,
+        str(sm.input.raw),
+    )
     # the file's own user-missing codes apply too; their labels go to <field>__missing
     codebook = with_file_missing(load_codebook(Path(sm.input.codebook)), valid)
     # a table with no ID to pseudonymise (a results framework) needs no key, example or real
