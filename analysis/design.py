@@ -53,6 +53,12 @@ CERTAINTY = 1e-7  # R: a stratum with 1 - n/N below this is sampled completely, 
 OVERALL = "(overall)"
 
 
+# A weight counts the population units a respondent stands for: none is above 10^12, and none
+# is a million times the median weight. Beyond these, sums overflow or one row is the estimate.
+MAX_WEIGHT = 1e12
+MAX_WEIGHT_RATIO = 1e6
+
+
 class DesignError(WpsInputError):
     """A survey design or estimate request that cannot be honoured, with what to do."""
 
@@ -156,12 +162,29 @@ class SurveyDesign:
                 )
 
     def _checked_weights(self) -> np.ndarray:
+        """The weights, refused when not finite, negative or extreme (see ``MAX_WEIGHT``)."""
         w = _as_float(self.data[self.weight])
         bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
         if bad.size:
             raise DesignError(
                 f"{self._where()}column {self.weight!r}: weights must be finite and >= 0; "
                 f"bad rows (1-based) {_rows(bad)}. Fix or drop these rows before estimation."
+            )
+        positive = w[w > 0]
+        limit = min(
+            MAX_WEIGHT,
+            MAX_WEIGHT_RATIO * float(np.median(positive)) if positive.size else MAX_WEIGHT,
+        )
+        extreme = np.flatnonzero(w > limit)
+        if extreme.size:
+            raise DesignError(
+                f"{self._where()}column {self.weight!r}: extreme weights in rows (1-based) "
+                f"{_rows(extreme)} (largest {w.max():.4g}; median {np.median(positive):.4g}); a "
+                f"weight above {MAX_WEIGHT:.0e} or {MAX_WEIGHT_RATIO:.0e} times the median "
+                "cannot be a number of people represented, and would turn estimates into "
+                "overflow (NaN, zero standard errors)",
+                hint="check these rows' weight in the raw file (a typing or export error, or "
+                "another unit); correct them, or drop the rows before estimation",
             )
         return w
 

@@ -280,3 +280,16 @@ def test_wave_with_no_valid_row_stops_before_cleaning(tmp_path, sample, codebook
     message = str(caught.value)
     assert f"0 valid rows of {len(bad)}" in message and "results/quarantine/x.csv" in message
     assert "'age'" in message, message
+
+
+@pytest.mark.parametrize("weight", [1e308, 1e13, 5e8])
+def test_extreme_weight_is_refused_naming_the_row(weight):
+    from analysis.design import DesignError, SurveyDesign
+
+    frame = pd.DataFrame({"w": [100.0, 120.0, 80.0, 110.0, 90.0, 100.0], "y": [1, 0, 1, 1, 0, 1]})
+    frame.loc[4, "w"] = weight  # 5e8 is 5 million times the median, 1e13 above any population
+    with pytest.raises(DesignError) as caught:
+        SurveyDesign(frame, "w", dataset=DATASET)
+    message = str(caught.value)
+    assert DATASET in message and "'w'" in message and "rows (1-based) 5 " in message, message
+    assert "What to do" in message, message
