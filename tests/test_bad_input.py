@@ -293,3 +293,26 @@ def test_extreme_weight_is_refused_naming_the_row(weight):
     message = str(caught.value)
     assert DATASET in message and "'w'" in message and "rows (1-based) 5 " in message, message
     assert "What to do" in message, message
+
+
+@pytest.mark.parametrize("year", [2099, 2200, 9999])
+def test_word_writer_takes_any_date_python_holds(tmp_path, year):
+    import datetime as dt
+    import zipfile
+
+    from analysis.render.docx_reference import normalise_docx
+
+    path = tmp_path / "brief.docx"
+    core = (
+        '<cp:coreProperties xmlns:dcterms="http://purl.org/dc/terms/">'
+        "<dcterms:created>x</dcterms:created><dcterms:modified>x</dcterms:modified>"
+        "</cp:coreProperties>"
+    )
+    with zipfile.ZipFile(path, "w") as out:
+        out.writestr("docProps/core.xml", core)
+        out.writestr("word/document.xml", "<w:document/>")
+    epoch = int(dt.datetime(year, 6, 1, tzinfo=dt.UTC).timestamp())
+    normalise_docx(path, epoch)
+    with zipfile.ZipFile(path) as written:
+        assert {i.date_time[0] for i in written.infolist()} == {min(year, 2107)}
+        assert f"<dcterms:created>{year}-06-01T" in written.read("docProps/core.xml").decode()

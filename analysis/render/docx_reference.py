@@ -227,11 +227,28 @@ def scrub_machine_paths(xml: str) -> str:
     return PATH_ATTRIBUTE.sub(clean, xml)
 
 
+ZIP_EARLIEST = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # a zip entry's time is 1980..2107
+ZIP_LATEST = dt.datetime(2107, 12, 31, 23, 59, 58, tzinfo=dt.UTC)
+LATEST_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+
+def document_time(epoch: int) -> dt.datetime:
+    """The document's date from SOURCE_DATE_EPOCH, held within what Python's datetime takes."""
+    earliest, latest = ZIP_EARLIEST.timestamp(), LATEST_TIME.timestamp()
+    return dt.datetime.fromtimestamp(min(max(epoch, earliest), latest), tz=dt.UTC)
+
+
+def zip_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:
+    """A zip entry's timestamp: `when`, held within the years zip can store (1980 to 2107)."""
+    held = min(max(when, ZIP_EARLIEST), ZIP_LATEST)
+    return held.timetuple()[:6]  # type: ignore[return-value]
+
+
 def normalise_docx(path: Path, epoch: int, footer: DocxFooter | None = None) -> None:
     """Rewrite a .docx in place: sorted entries, fixed timestamps, fixed document dates, no
     file paths of the rendering machine in drawing attributes, and (when `footer` is given) the
     provenance footer on every page."""
-    when = dt.datetime.fromtimestamp(max(epoch, 315532800), tz=dt.UTC)
+    when = document_time(epoch)
     with zipfile.ZipFile(path) as zin:
         entries = {name: zin.read(name) for name in zin.namelist()}
     for name in sorted(entries):
@@ -245,7 +262,7 @@ def normalise_docx(path: Path, epoch: int, footer: DocxFooter | None = None) -> 
     tmp = path.with_suffix(".docx.tmp")
     with zipfile.ZipFile(tmp, "w") as zout:
         for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+            info = zipfile.ZipInfo(name, date_time=zip_time(when))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
