@@ -15,7 +15,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,14 +83,27 @@ def slurm_local(command: str, env: dict[str, str]) -> subprocess.CompletedProces
     )
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+@pytest.fixture
+def own_tmp() -> Iterator[Path]:
+    """A folder of this test's own: pytest's numbered temporary folders are pruned while other
+    sessions run (which would pull the cluster's state and the runs from under them), and
+    /tmp/pytest-of-<user> is closed to others, where munged will not put its socket."""
+    folder = Path(tempfile.mkdtemp(prefix="wps-slurm-test-"))
+    folder.chmod(0o755)  # munged refuses a socket in a folder others cannot traverse
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster(own_tmp: Path) -> Iterator[dict[str, str]]:
     """A running one-node cluster (stopped afterwards, whatever happened): the environment
     Snakemake needs to reach it."""
     reason = slurm_missing()
     if reason:
         pytest.skip(reason)
-    state = tmp_path_factory.mktemp("slurm-local")
+    state = own_tmp / "slurm-local"
     env = {
         **os.environ,
         "SLURM_LOCAL_DIR": str(state),
@@ -95,23 +111,60 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     }
     env["SLURM_CONF"] = str(state / "etc" / "slurm.conf")
     started = slurm_local("start", env)
+    daemons = started_pids(state / "run")
     try:
-        assert started.returncode == 0, f"cluster did not start:\n{started.stdout}{started.stderr}"
+        assert started.returncode == 0, (
+            f"cluster did not start:\n{started.stdout}{started.stderr}{log_tails(state / 'log')}"
+        )
         yield {"SLURM_CONF": env["SLURM_CONF"], "PATH": env["PATH"]}
     finally:
         slurm_local("stop", env)
-        status = slurm_local("status", env)
-        assert "running" not in status.stdout, f"cluster left running:\n{status.stdout}"
-        alive = [n for n in ("slurmctld", "slurmd", "munged") if _pid_alive(state / "run", n)]
-        assert not alive, f"still running after stop: {alive}"
+        left = stop_leftovers(daemons)
+        assert not left, f"still running after slurm-local.sh stop (killed now): {left}"
 
 
-def _pid_alive(run_dir: Path, name: str) -> bool:
-    pid_file = run_dir / f"{name}.own.pid"
-    if not pid_file.is_file():
+DAEMONS = ("munged", "slurmctld", "slurmd")
+
+
+def log_tails(log_dir: Path, lines: int = 15) -> str:
+    """The last lines of each of the cluster's logs (why it did not come up)."""
+    parts = []
+    for log in sorted(log_dir.glob("*")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {log.name}\n" + "\n".join(tail))
+    return "\n".join(parts)
+
+
+def started_pids(run_dir: Path) -> dict[str, int]:
+    """{daemon: pid} as slurm-local.sh recorded them when it started them."""
+    found = {}
+    for name in DAEMONS:
+        pid_file = run_dir / f"{name}.pid"
+        text = pid_file.read_text().strip() if pid_file.is_file() else ""
+        if text.isdigit():
+            found[name] = int(text)
+    return found
+
+
+def running(pid: int, name: str) -> bool:
+    """True while `pid` is a live (not zombie) process named `name`."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
-    pid = pid_file.read_text().strip()
-    return pid.isdigit() and Path(f"/proc/{pid}").exists()
+    return f"({name})" in stat and stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def stop_leftovers(daemons: dict[str, int], wait_s: float = 15) -> list[str]:
+    """Daemons of ours still running `wait_s` after stop, each then killed (by its own pid)."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and any(running(p, n) for n, p in daemons.items()):
+        time.sleep(0.5)
+    left = [f"{n} ({p})" for n, p in daemons.items() if running(p, n)]
+    for name, pid in daemons.items():
+        if running(pid, name):
+            os.kill(pid, signal.SIGKILL)
+    return left
 
 
 def one_wave_project(dest: Path) -> Path:
@@ -170,7 +223,8 @@ def records(root: Path) -> dict[str, dict]:
     return found
 
 
-def test_one_wave_on_slurm_matches_the_local_run(cluster: dict[str, str], tmp_path: Path) -> None:
+def test_one_wave_on_slurm_matches_the_local_run(cluster: dict[str, str], own_tmp: Path) -> None:
+    tmp_path = own_tmp
     local = one_wave_project(tmp_path / "local")
     run_snakemake(local)
     remote = one_wave_project(tmp_path / "slurm")
