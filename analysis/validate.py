@@ -25,8 +25,10 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,6 +52,8 @@ RULES = (
     "max_length",
     "not_unique",
     "duplicate_key",
+    "date_too_late",
+    "other_wave",
 )
 MAX_VALUE_CHARS = 200
 # A column is unusable (structural, not row-level) when at least this many values, and more
@@ -757,7 +761,10 @@ def validate(
     Returns the rows without problems (codebook columns only, values as stored, plus `_row`, the
     1-based data row in the raw file), the quarantine (one row per problem: file, row, column,
     value, rule, message) and a report whose counts reconcile (rows_in = rows_valid +
-    rows_quarantined). Raises StructuralError for problems of the whole table, and
+    rows_quarantined). A wave named by its year (`2025.sav`) is checked against it: dates after
+    the next year and rows whose `wave` column says another year are quarantined, a file whose
+    wave column mostly says another year is refused, IDs carrying another year are warned of
+    (see `wave_year`). Raises StructuralError for problems of the whole table, and
     WpsInputError for row-level problems when `on_row_error="fail"`.
     """
     if on_row_error not in ("quarantine", "fail"):
@@ -775,6 +782,7 @@ def validate(
     missing_optional = [n for n in codebook.fields if n not in data.columns]
     required = set(_required_fields(codebook))
 
+    year = wave_year(file)
     parsed: dict[str, ParsedColumn] = {}
     problems: list[dict] = []
     for name in present:
@@ -784,7 +792,11 @@ def validate(
         if name in required:
             problems += _required_problems(name, parsed[name])
         problems += _row_problems(name, field, parsed[name], data[name])
+        problems += _late_date_problems(name, field, parsed[name], data[name], year)
     problems += _key_problems(codebook, parsed)
+    wave_problems = _other_wave_problems(codebook, parsed, data, year)
+    refuse_other_wave_file(wave_problems, len(data), dataset, file)
+    problems += wave_problems
 
     quarantine = pd.DataFrame(problems, columns=QUARANTINE_COLUMNS[1:])
     quarantine.insert(0, "file", file)
@@ -801,7 +813,133 @@ def validate(
     valid.insert(0, ROW_COLUMN, pd.Series([i + 1 for i in keep], index=valid.index, dtype="int64"))
     valid = valid.reset_index(drop=True)
     warnings = _warnings(table, own_codebook, unknown, missing_optional)
+    warnings += id_year_warnings(codebook, data, year)
     report = _report(
         dataset, file, len(data), len(valid), quarantine, unknown, missing_optional, warnings
     )
     return ValidationResult(valid=valid, quarantine=quarantine, report=report)
+
+
+# --- wave consistency: dates, the wave column and respondent IDs against the file's wave ------
+
+# A wave named by its year (2025, 2025-03, 2025b): the year its file name says.
+WAVE_YEAR = re.compile(r"^((?:19|20|21)\d{2})(?!\d)")
+# A year inside an identifier (OS2025-00017): four digits with no digit either side.
+YEAR_IN_ID = re.compile(r"(?<!\d)((?:19|20|21)\d{2})(?!\d)")
+# No survey date lies after this, whatever the wave; a date field's own codebook `maximum`
+# takes its place. A wave named by its year also bounds its dates at the end of the next year.
+LATEST_DATE = pd.Timestamp("2100-01-01")
+DATE_YEARS_AFTER_WAVE = 1
+WAVE_FIELD = "wave"
+
+
+def wave_year(file: str) -> int | None:
+    """The year a wave file's name says (`2025.sav` -> 2025), or None for other wave names."""
+    match = WAVE_YEAR.match(Path(file).stem)
+    return int(match.group(1)) if match else None
+
+
+def latest_plausible_date(field: Field, year: int | None) -> pd.Timestamp | None:
+    """The last date a date field may hold without its own maximum: LATEST_DATE, and for a wave
+    named by its year the end of the year after it. None when the codebook sets a maximum."""
+    if field.type not in ("date", "datetime") or field.maximum is not None:
+        return None
+    if year is None:
+        return LATEST_DATE
+    return min(LATEST_DATE, pd.Timestamp(year + DATE_YEARS_AFTER_WAVE + 1, 1, 1))
+
+
+def _problem(name: str, field: Field, pos: int, value: Any, rule: str, text: str) -> dict:
+    return {
+        "row": pos + 1,
+        "column": name,
+        "value": _shown_value(value, field),
+        "rule": rule,
+        "message": f"column {name!r}, row {pos + 1}: {text}",
+    }
+
+
+def _late_date_problems(
+    name: str, field: Field, parsed: ParsedColumn, raw: pd.Series, year: int | None
+) -> list[dict]:
+    """Dates after the wave's plausible horizon (a typo such as 2205 for 2025), one per row."""
+    latest = latest_plausible_date(field, year)
+    if latest is None:
+        return []
+    typed = parsed.typed
+    late = typed.notna() & (pd.to_datetime(typed, errors="coerce") >= latest).fillna(False)
+    after = f"after the wave {year}'s next year" if year is not None else "after 2099"
+    return [
+        _problem(
+            name,
+            field,
+            int(pos),
+            raw.iloc[pos],
+            "date_too_late",
+            f"{raw.iloc[pos]!s} is {after} (dates must be before {latest.date()}; set the "
+            "field's maximum in codebook.json if later dates are right)",
+        )
+        for pos in np.flatnonzero(late.to_numpy(dtype=bool))
+    ]
+
+
+def _other_wave_problems(
+    codebook: Codebook, parsed: dict[str, ParsedColumn], raw: pd.DataFrame, year: int | None
+) -> list[dict]:
+    """Rows whose `wave` column names a year other than the file's wave, one per row."""
+    field = codebook.fields.get(WAVE_FIELD)
+    if year is None or field is None or WAVE_FIELD not in parsed:
+        return []
+    values = pd.to_numeric(parsed[WAVE_FIELD].typed, errors="coerce")
+    looks_like_year = values.between(1000, 2999)  # waves numbered 1, 2, 3 are not compared
+    other = looks_like_year & (values != year)
+    return [
+        _problem(
+            WAVE_FIELD,
+            field,
+            int(pos),
+            raw[WAVE_FIELD].iloc[pos],
+            "other_wave",
+            f"the row says wave {values.iloc[pos]:g}, but the file is wave {year}",
+        )
+        for pos in np.flatnonzero(other.to_numpy(dtype=bool))
+    ]
+
+
+def refuse_other_wave_file(problems: list[dict], rows_in: int, dataset: str, file: str) -> None:
+    """Refuse a file whose `wave` column says another wave in most rows: it is misnamed."""
+    other = [p for p in problems if p["rule"] == "other_wave"]
+    if not other or len(other) * 2 <= rows_in:
+        return
+    said = sorted({str(p["value"]) for p in other})
+    raise StructuralError(
+        f"the file is named as wave {wave_year(file)}, but its {WAVE_FIELD!r} column says "
+        f"{', '.join(said)} in {len(other)} of {rows_in} rows: it is probably another wave's "
+        "file under the wrong name",
+        dataset=dataset,
+        file=file,
+        column=WAVE_FIELD,
+        rows=[p["row"] for p in other][:10],
+        hint="rename the file to the wave its data are from, or correct the wave column if the "
+        "file name is right",
+    )
+
+
+def id_year_warnings(codebook: Codebook, data: pd.DataFrame, year: int | None) -> list[str]:
+    """A warning when most respondent IDs carry a year other than the file's wave (OS2025-...
+    in 2026.sav). Not refused: a panel keeps the IDs of the wave that recruited it."""
+    id_field = codebook.role("id")
+    if year is None or id_field is None or id_field not in data.columns:
+        return []
+    found = data[id_field].dropna().astype(str).str.extract(YEAR_IN_ID, expand=False).dropna()
+    if found.empty or len(found) * 2 <= len(data):
+        return []
+    commonest = found.value_counts().idxmax()
+    share = int((found == commonest).sum())
+    if int(commonest) == year:
+        return []
+    return [
+        f"{share} of {len(data)} values of {id_field!r} carry the year {commonest} (e.g. "
+        f"{commonest} inside the ID), but the file is wave {year}: check that the file is this "
+        "wave's (rename it if not); a panel that keeps its first wave's IDs may ignore this"
+    ]

@@ -316,3 +316,47 @@ def test_word_writer_takes_any_date_python_holds(tmp_path, year):
     with zipfile.ZipFile(path) as written:
         assert {i.date_time[0] for i in written.infolist()} == {min(year, 2107)}
         assert f"<dcterms:created>{year}-06-01T" in written.read("docProps/core.xml").decode()
+
+
+@pytest.mark.parametrize("late", ["2099-03-14", "2200-03-14"])
+def test_far_future_interview_date_is_quarantined_with_its_row(tmp_path, sample, codebook, late):
+    frame, meta = sample
+    bad = frame.copy()
+    bad["interview_date"] = bad["interview_date"].astype(object)
+    bad.loc[6, "interview_date"] = pd.Timestamp(late).date()
+    path = write_sav(bad, meta, tmp_path / "2025.sav")
+    result = checked(path, codebook)
+    late_rows = result.quarantine[result.quarantine["rule"] == "date_too_late"]
+    assert late_rows["row"].tolist() == [7] and set(late_rows["column"]) == {"interview_date"}
+    assert pd.to_datetime(result.valid["interview_date"]).max() < pd.Timestamp("2027-01-01")
+    with pytest.raises(WpsInputError) as caught:
+        checked(path, codebook, on_row_error="fail")
+    assert_names(caught.value, path, column="interview_date", rows=[7])
+
+
+def test_file_whose_wave_column_says_another_wave_is_refused(tmp_path, sample, codebook):
+    path = write_sav(*sample, tmp_path / "2026.sav")  # the 2025 wave under the 2026 name
+    with pytest.raises(StructuralError) as caught:
+        checked(path, codebook)
+    assert_names(caught.value, path, column="wave")
+    assert "2025" in str(caught.value) and "2026" in str(caught.value)
+
+
+def test_rows_of_another_wave_are_quarantined(tmp_path, sample, codebook):
+    frame, meta = sample
+    mixed = frame.copy()
+    mixed.loc[[2, 9], "wave"] = 2023
+    path = write_sav(mixed, meta, tmp_path / "2025.sav")
+    result = checked(path, codebook)
+    rows = result.quarantine[result.quarantine["rule"] == "other_wave"]["row"].tolist()
+    assert rows == [3, 10]
+
+
+def test_ids_of_another_wave_are_warned_of(tmp_path, sample, codebook):
+    frame, meta = sample
+    relabelled = frame.copy()
+    relabelled["wave"] = 2026  # the wave column edited to match the name: the IDs still say 2025
+    path = write_sav(relabelled, meta, tmp_path / "2026.sav")
+    report = checked(path, codebook).report
+    assert any("2025" in w and "wave 2026" in w for w in report["warnings"]), report["warnings"]
+    assert not any("OS2025-" in w for w in report["warnings"])  # no identifier in the warning
