@@ -17,7 +17,7 @@ SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --rerun-incomplete --show-failed-
 APT_RUN := fonts-noto-core fontconfig
 APT_TEST := poppler-utils chromium chromium-driver r-base-core r-cran-survey r-cran-jsonlite
 
-.PHONY: run test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit unlock
+.PHONY: run run-locked test lint bench bench-smoke example-data report clean venv system-deps system-deps-test audit unlock
 .PHONY: run-slurm venv-slurm
 
 # On a SLURM cluster's login node: the same workflow, each job a SLURM job (workflow/profiles/slurm)
@@ -25,7 +25,17 @@ SLURM_LOCK := requirements-slurm.lock
 SLURM_STAMP := $(VENV)/.installed-slurm-$(shell cat $(SLURM_LOCK) $(LOCK) 2>/dev/null | sha256sum | cut -c1-12)
 SLURM_PROFILE := workflow/profiles/slurm
 
+# One run at a time in this folder: a second `make run` stops at once with a clear message
+# (flock exits 75 when the lock is held; the kernel frees it when a run ends or is killed).
+RUN_LOCK := .snakemake/make-run.lock
 run: $(STAMP) system-deps
+	@mkdir -p $(dir $(RUN_LOCK))
+	@flock -n -E 75 $(RUN_LOCK) $(MAKE) --no-print-directory run-locked; status=$$?; \
+	if [ $$status -eq 75 ]; then echo "make run: another run is in progress in this folder;" \
+		"wait for it to finish (after a crash, \`make unlock\` clears Snakemake's own lock)" >&2; fi; \
+	exit $$status
+
+run-locked:
 	$(SNAKEMAKE) --keep-going  # one failing dataset does not stop the others
 	@# raw rows an interrupted run may have left behind (temporary tables), swept only if any
 	@if find results/ingest results/validated -type f 2>/dev/null | grep -q .; then \
