@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -21,6 +22,21 @@ def _flush_to_disk(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+class NoSpaceError(OSError):
+    """The disk filled up while a file was written; nothing was left under its name."""
+
+
+def _no_space(path: Path) -> NoSpaceError:
+    """ENOSPC told with the file it hit and what to do (`file` names it in job failure lines)."""
+    error = NoSpaceError(
+        errno.ENOSPC,
+        f"no space left on device while writing {path} (nothing was written under that name); "
+        f"free space on the disk holding {path.parent} (`df -h {path.parent}`) and run again",
+    )
+    error.file = str(path)  # type: ignore[attr-defined]
+    return error
+
+
 def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a temporary file in the same folder, then rename it to `path`, so
     a reader (or a killed run) never sees a half-written file. The file gets the usual
@@ -28,7 +44,8 @@ def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     colleagues sharing the results folder can read it.
 
     A run killed mid-write leaves at most a hidden `.<name>.*.tmp` beside the target (which
-    `wps audit` reports), never a truncated file under the final name."""
+    `wps audit` reports), never a truncated file under the final name. A full disk raises
+    `NoSpaceError` (an OSError) naming the file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -38,7 +55,9 @@ def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
         _flush_to_disk(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise _no_space(path) from exc
         raise
     return path

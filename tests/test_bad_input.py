@@ -360,3 +360,40 @@ def test_ids_of_another_wave_are_warned_of(tmp_path, sample, codebook):
     report = checked(path, codebook).report
     assert any("2025" in w and "wave 2026" in w for w in report["warnings"]), report["warnings"]
     assert not any("OS2025-" in w for w in report["warnings"])  # no identifier in the warning
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs (needs root and mount); skipped with the reason where the machine refuses."""
+    import os
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("a small disk needs a tmpfs mount, which needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+@pytest.mark.parametrize("writer", ["write_csv", "write_parquet"])
+def test_full_disk_is_told_with_the_file_and_leaves_no_partial_file(small_disk, writer):
+    import numpy as np
+
+    from analysis import tables
+
+    frame = pd.DataFrame({"x": np.random.default_rng(1).random(200_000)})  # about 4 MB
+    target = small_disk / f"estimates.{writer.split('_')[1]}"
+    with pytest.raises(OSError) as caught:
+        getattr(tables, writer)(frame, target)
+    message = str(caught.value)
+    assert "no space left on device" in message.lower() and str(target) in message, message
+    assert getattr(caught.value, "file", None) == str(target)
+    assert list(small_disk.iterdir()) == []  # neither the file nor its temporary remains
