@@ -141,6 +141,50 @@ def _short(sha: str | None) -> str:
     return (sha or "-")[:16]
 
 
+def _params_lines(params: Any) -> list[str]:
+    """A job's parameters (its plan entry, thresholds, seeds) as YAML lines, keys sorted."""
+    import yaml
+
+    if not params:
+        return ["(none)"]
+    text = yaml.safe_dump(params, sort_keys=True, allow_unicode=True, width=96)
+    return text.rstrip("\n").splitlines()
+
+
+def _software_line(job: Mapping[str, Any]) -> str:
+    """The job's software versions on one line, Python first, then packages by name."""
+    software = dict(job.get("software") or {})
+    python = software.pop("python", None)
+    parts = ([f"python {python}"] if python else []) + [
+        f"{name} {version}" for name, version in sorted(software.items())
+    ]
+    return ", ".join(parts) or "(not recorded)"
+
+
+def _code_line(job: Mapping[str, Any]) -> str:
+    """The code a job ran: git commit (and whether the tree had uncommitted changes), script."""
+    code = job.get("code") or {}
+    git = code.get("git") or {}
+    commit = git.get("commit")
+    state = (" (uncommitted changes)" if git.get("dirty") else "") if commit else ""
+    script = code.get("script") or {}
+    shown = f"; script {script['path']} {_short(script.get('sha256'))}" if script else ""
+    modules = f"; {len(code['modules'])} analysis modules hashed" if code.get("modules") else ""
+    return f"git {commit or '(not a git checkout)'}{state}{shown}{modules}"
+
+
+def _print_job_setting(job: Mapping[str, Any]) -> None:
+    """Under a step of `wps trace`: the job's parameters, software and code."""
+    print("    params:")
+    for line in _params_lines(job.get("params")):
+        print(f"      {line}")
+    seeds = job.get("seeds")
+    if seeds:
+        print(f"    seeds     {', '.join(f'{k} {v}' for k, v in sorted(seeds.items()))}")
+    print(f"    software  {_software_line(job)}")
+    print(f"    code      {_code_line(job)}")
+
+
 def _print_chain(manifest: Mapping[str, Any], path: str) -> None:
     from analysis.provenance.manifest import trace
 
@@ -154,6 +198,7 @@ def _print_chain(manifest: Mapping[str, Any], path: str) -> None:
     for number, step in enumerate(steps, 1):
         script = f", script {step['script']}" if step["script"] else ""
         print(f"  step {number}: job {step['job']} (rule {step['rule']}{script})")
+        _print_job_setting(manifest["jobs"].get(step["job"]) or {})
         for item in step["inputs"]:
             tag = "  (raw)" if item["raw"] else ""
             print(f"    in   {item['path']}  {_short(item['sha256'])}{tag}")
@@ -264,7 +309,8 @@ def _trace(args: argparse.Namespace) -> int:
 register(
     Command(
         "trace",
-        "show the chain of jobs and files, with hashes, from raw data to a brief or finding",
+        "show the chain of jobs from raw data to a brief or finding: files with hashes, each "
+        "job's parameters (its plan entry), software versions and code",
         _trace_arguments,
         _trace,
     )
