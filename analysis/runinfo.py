@@ -60,12 +60,15 @@ def source_date_epoch(table: pd.DataFrame) -> int:
 def brief_provenance(inputs: Mapping, inputs_path: str | Path) -> dict:
     """What a brief's provenance appendix prints, from its inputs description (the file
     describe_inputs wrote): run ID, the description's own SHA-256 (`sha256sum` on it checks a
-    printed page), git commit, raw files and codebooks with their hashes, software."""
+    printed page), git commit and whether the checkout had uncommitted changes, raw files and
+    codebooks with their hashes, software."""
     return {
         "run_id": inputs["run_id"],
         "manifest_hash": sha256_file(Path(inputs_path)),
         "manifest_path": str(inputs_path),
         "git_commit": (inputs.get("git") or {}).get("commit"),
+        # True when the checkout had uncommitted changes: the commit alone does not give the code
+        "git_dirty": bool((inputs.get("git") or {}).get("dirty")),
         "data_files": [f for f in inputs["files"] if f["role"].startswith(("raw_", "codebook_"))],
         "software": inputs["software"],
     }

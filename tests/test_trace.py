@@ -81,3 +81,33 @@ def test_trace_of_a_job_without_params_says_so(capsys):
     _print_chain(data, CLEAN)
     (clean,) = steps_of(capsys.readouterr().out)
     assert "params:\n      (none)" in clean and "software  (not recorded)" in clean
+
+
+def _run_table(git: dict, tmp_path) -> dict[str, str]:
+    """The brief's provenance table (item -> value) for inputs described with this git state."""
+    from types import SimpleNamespace
+
+    from analysis.render.staging import _provenance_tables
+    from analysis.runinfo import brief_provenance
+
+    described = tmp_path / "inputs.json"
+    described.write_text("{}")
+    inputs = {"run_id": "r1", "files": [], "software": {}, "git": git}
+    provenance = brief_provenance(inputs, described)
+    variables = {
+        "run_id": "r1",
+        "git_commit": provenance["git_commit"],
+        "manifest_hash": provenance["manifest_hash"],
+        "date": "1 June 2025",
+        "render_engine": "pandoc",
+    }
+    tables = _provenance_tables(SimpleNamespace(provenance=provenance), variables)
+    return {row[0]: row[1] for row in tables["provenance_run"]["rows"]}
+
+
+def test_brief_from_a_checkout_with_uncommitted_changes_says_so(tmp_path):
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    dirty = _run_table({"commit": commit, "dirty": True}, tmp_path)
+    assert dirty["Git commit"] == f"`{commit}` (uncommitted changes)"
+    clean = _run_table({"commit": commit, "dirty": False}, tmp_path)
+    assert clean["Git commit"] == f"`{commit}`"

@@ -96,13 +96,20 @@ def _variables(f: BriefFindings, engine: str) -> dict[str, Any]:
     return variables
 
 
+def _git_commit_cell(commit: str, provenance: Mapping[str, Any]) -> str:
+    """The commit as code, marked when the checkout had uncommitted changes: then the commit
+    alone does not say which code made the brief."""
+    dirty = " (uncommitted changes)" if provenance.get("git_dirty") else ""
+    return f"`{commit}`{dirty}"
+
+
 def _provenance_tables(f: BriefFindings, variables: dict[str, Any]) -> dict[str, dict]:
     def code(value: Any) -> str:
         return f"`{value}`"
 
     run_rows = [
         ["Run ID", code(variables["run_id"])],
-        ["Git commit", code(variables["git_commit"])],
+        ["Git commit", _git_commit_cell(variables["git_commit"], f.provenance)],
         [
             "Inputs manifest SHA-256 "
             + escape_md(f"({f.provenance.get('manifest_path') or 'inputs manifest'})"),
