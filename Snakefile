@@ -7,7 +7,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from analysis.cluster import start_checks as start_cluster_checks
+from analysis.cluster import job_checks as cluster_job_checks
 from analysis.errors import WpsInputError
 
 min_version("9.0")
@@ -19,9 +19,10 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
-# On a SLURM cluster: key file only, shared paths and fonts on each node (analysis/cluster.py).
+# Inside a SLURM job: the shared paths and fonts this compute node must see (analysis/cluster.py;
+# the login node's checks run in onstart, workflow/rules/ingest.smk).
 try:
-    start_cluster_checks(workflow, config, Path(workflow.basedir))
+    cluster_job_checks(workflow, config, Path(workflow.basedir))
 except WpsInputError as err:
     raise WorkflowError(str(err)) from None
 

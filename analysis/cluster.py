@@ -4,13 +4,15 @@ On a cluster every job runs on a compute node inside its own Snakemake, so the w
 a shared filesystem: the repository, its `.venv`, `data/raw` and `results` at the same path on
 every node, and the Noto fonts the PDF briefs need installed on the compute nodes.
 
-Two checks, both called from the Snakefile:
+Two checks:
 
-- on the login node (the controller, executor `slurm`): the pseudonymisation key must come from
+- on the login node (the controller, executor `slurm`; `onstart:` in workflow/rules/ingest.smk,
+  as the executor is known only once the run starts): the pseudonymisation key must come from
   `pseudonymisation.key_file`, never only from the environment variable, because the SLURM
   controller saves every job's environment in its state directory (a key there is a key on
   disk, readable by the cluster's administrators); paths on node-local storage get a warning;
-- on each compute node (inside a job): the shared paths must be there, and the fonts too;
+- on each compute node (inside a job, while it reads the Snakefile): the shared paths must be
+  there, and the fonts too;
   otherwise the job stops at once with one message naming the node and what is missing.
 """
 
@@ -27,7 +29,6 @@ from analysis.errors import ConfigError
 from analysis.pseudonymise import KEY_ENV_VAR, expand_key_file
 
 CLUSTER_EXECUTORS = frozenset({"slurm"})
-JOB_EXECUTORS = frozenset({"slurm-jobstep"})
 # Folders that are usually private to one machine: not seen by the other nodes.
 NODE_LOCAL_ROOTS = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/run/user"))
 SHARED_FS_HINT = (
@@ -45,13 +46,15 @@ def executor_name(workflow: Any) -> str | None:
 
 
 def runs_on_cluster(workflow: Any) -> bool:
-    """True in the controller of a cluster run (the Snakemake a user starts on the login node)."""
+    """True in the controller of a cluster run (the Snakemake a user starts on the login node).
+    Known only once the run starts (`onstart:`): while the Snakefile is read it is None."""
     return executor_name(workflow) in CLUSTER_EXECUTORS
 
 
-def runs_in_cluster_job(workflow: Any) -> bool:
-    """True in the Snakemake a cluster job starts on its compute node."""
-    return executor_name(workflow) in JOB_EXECUTORS
+def runs_in_cluster_job(workflow: Any, environ: Mapping[str, str] = os.environ) -> bool:
+    """True in the Snakemake a SLURM job starts on its compute node (known while the Snakefile
+    is read: Snakemake runs there in remote mode, inside a SLURM job)."""
+    return bool(getattr(workflow, "remote_exec", False) and environ.get("SLURM_JOB_ID"))
 
 
 def key_only_in_environment(
@@ -131,23 +134,30 @@ def check_compute_node(
         )
 
 
-def start_checks(
+def controller_checks(
     workflow: Any, config: Mapping[str, Any], repo: Path, *, stream: Any = None
 ) -> None:
-    """The checks of a cluster run, as the Snakefile calls them at start (no-op elsewhere)."""
-    stream = stream or sys.stderr
-    if runs_on_cluster(workflow):
-        check_key_not_in_environment(config.get("pseudonymisation") or {})
-        paths = shared_paths(repo, config["raw_dir"], config["results_dir"])
-        for warning in node_local_warnings(paths):
-            print(f"WARNING (cluster run): {warning}", file=stream)
-    elif runs_in_cluster_job(workflow):
-        from analysis.render.fonts import missing_scripts
+    """The login node's checks of a SLURM run, from the workflow's `onstart:` (no-op elsewhere):
+    no key only in the environment; a warning for each shared path on node-local storage."""
+    if not runs_on_cluster(workflow):
+        return
+    check_key_not_in_environment(config.get("pseudonymisation") or {})
+    paths = shared_paths(repo, config["raw_dir"], config["results_dir"])
+    for warning in node_local_warnings(paths):
+        print(f"WARNING (cluster run): {warning}", file=stream or sys.stderr)
 
-        paths = shared_paths(repo, config["raw_dir"], config["results_dir"])
-        paths.pop("the results folder")  # a job may be the first to write there
-        pdf = "pdf" in (config.get("render") or {}).get("formats", [])
-        check_compute_node(paths, missing_scripts() if pdf else [])
+
+def job_checks(workflow: Any, config: Mapping[str, Any], repo: Path) -> None:
+    """A compute node's checks, while a SLURM job reads the Snakefile (no-op elsewhere): the
+    shared paths are there, and the fonts when PDF briefs are made."""
+    if not runs_in_cluster_job(workflow):
+        return
+    from analysis.render.fonts import missing_scripts
+
+    paths = shared_paths(repo, config["raw_dir"], config["results_dir"])
+    paths.pop("the results folder")  # a job may be the first to write there
+    pdf = "pdf" in (config.get("render") or {}).get("formats", [])
+    check_compute_node(paths, missing_scripts() if pdf else [])
 
 
 def execution_place(environ: Mapping[str, str] = os.environ) -> str:

@@ -16,9 +16,9 @@ from analysis.provenance.record import execution_host
 EXAMPLE_SETTINGS = {"key_file": None, "key_env": "WPS_PSEUDONYM_KEY"}
 
 
-def fake_workflow(executor: str | None) -> SimpleNamespace:
+def fake_workflow(executor: str | None, remote: bool = False) -> SimpleNamespace:
     plugin = SimpleNamespace(name=executor) if executor else None
-    return SimpleNamespace(executor_plugin=plugin)
+    return SimpleNamespace(executor_plugin=plugin, remote_exec=remote)
 
 
 def config_for(tmp_path: Path, **pseudonymisation: object) -> dict:
@@ -36,7 +36,7 @@ def test_a_key_only_in_the_environment_is_refused_on_slurm(
 ) -> None:
     monkeypatch.setenv("WPS_PSEUDONYM_KEY", "s3cret-key")
     with pytest.raises(ConfigError) as err:
-        cluster.start_checks(fake_workflow("slurm"), config_for(tmp_path), tmp_path)
+        cluster.controller_checks(fake_workflow("slurm"), config_for(tmp_path), tmp_path)
     message = str(err.value)
     assert "WPS_PSEUDONYM_KEY" in message and "key_file" in message
     assert "s3cret-key" not in message
@@ -47,9 +47,9 @@ def test_a_key_file_is_accepted_on_slurm_and_local_runs_are_not_checked(
 ) -> None:
     monkeypatch.setenv("WPS_PSEUDONYM_KEY", "s3cret-key")
     with_file = config_for(tmp_path, key_file="~/.wps-key")
-    cluster.start_checks(fake_workflow("slurm"), with_file, tmp_path)
-    cluster.start_checks(fake_workflow("local"), config_for(tmp_path), tmp_path)
-    cluster.start_checks(fake_workflow(None), config_for(tmp_path), tmp_path)
+    cluster.controller_checks(fake_workflow("slurm"), with_file, tmp_path)
+    cluster.controller_checks(fake_workflow("local"), config_for(tmp_path), tmp_path)
+    cluster.controller_checks(fake_workflow(None), config_for(tmp_path), tmp_path)
 
 
 def test_an_empty_key_variable_is_not_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,11 +79,15 @@ def test_a_compute_node_missing_a_shared_path_or_fonts_stops_with_its_name(
     cluster.check_compute_node({"the repository": tmp_path}, [], host="node17")
 
 
-def test_job_start_checks_run_on_compute_nodes(tmp_path: Path) -> None:
+def test_job_checks_run_in_slurm_jobs_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = config_for(tmp_path)
     (tmp_path / "data" / "raw").rmdir()
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    cluster.job_checks(fake_workflow(None, remote=True), config, tmp_path)  # not in SLURM
+    monkeypatch.setenv("SLURM_JOB_ID", "7")
+    cluster.job_checks(fake_workflow(None, remote=False), config, tmp_path)  # the controller
     with pytest.raises(ConfigError, match="the raw data folder"):
-        cluster.start_checks(fake_workflow("slurm-jobstep"), config, tmp_path)
+        cluster.job_checks(fake_workflow(None, remote=True), config, tmp_path)
 
 
 def test_where_a_job_ran() -> None:
@@ -104,14 +108,19 @@ def test_the_snakefile_refuses_an_environment_key_under_the_slurm_profile(
     from workflow_run import copy_project, run_snakemake
 
     root = copy_project(tmp_path / "project")
+    # a real (not dry) run: a dry run swaps the executor for Snakemake's dry-run one, and the
+    # check runs when jobs are about to start. SLURM_CONF points nowhere, so without the check
+    # the one job would fail to reach any cluster rather than run.
     done = run_snakemake(
         root,
-        "-n",
         "--profile",
         "workflow/profiles/slurm",
+        "results/ingest/officer_survey/2025.parquet",
         check=False,
-        env={"WPS_PSEUDONYM_KEY": "s3cret-key"},
+        env={"WPS_PSEUDONYM_KEY": "s3cret-key", "SLURM_CONF": str(tmp_path / "no-slurm.conf")},
     )
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    assert "pseudonymisation key is set only in the environment variable" in output
+    assert "pseudonymisation key is set only in the environment variable" in output, output
+    assert "s3cret-key" not in output
+    assert not (root / "results" / "ingest" / "officer_survey" / "2025.parquet").exists()

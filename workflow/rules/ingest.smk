@@ -2,6 +2,7 @@
 
 import sys
 
+from analysis.cluster import controller_checks as cluster_controller_checks
 from analysis.pseudonymise import warn_if_example_key
 from analysis.run_summary import clear_failure_notes, print_run_summary
 from analysis.tiers import protect_tree, remove_leftover_identifier_tables
@@ -13,6 +14,8 @@ from analysis.tiers import protect_tree, remove_leftover_identifier_tables
 # end, one summary: the jobs that failed (the others ran: `make run` keeps going) and every
 # warning about the data (analysis/run_summary.py).
 onstart:
+    # SLURM: the key from a key file only; shared paths (analysis/cluster.py)
+    cluster_controller_checks(workflow, config, Path(workflow.basedir))
     clear_failure_notes(RESULTS)
     warn_if_example_key(config["pseudonymisation"])
     protect_tree(RESULTS)
