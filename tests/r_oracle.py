@@ -59,3 +59,11 @@ def run_r(script: str, timeout: float = 120) -> dict:
     if JSON_START not in done.stdout:
         raise AssertionError(f"R script printed no JSON via emit(): {done.stdout[-1000:]}")
     return json.loads(done.stdout.split(JSON_START, 1)[1])
+
+
+@functools.cache
+def survey_version() -> tuple[int, int]:
+    """(major, minor) of the R survey package the oracle runs."""
+    version = run_r('emit(as.character(packageVersion("survey")))')
+    major, minor = str(version).replace("-", ".").split(".")[:2]
+    return int(major), int(minor)

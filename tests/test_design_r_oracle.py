@@ -32,7 +32,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from r_oracle import requires_r, run_r
+from r_oracle import requires_r, run_r, survey_version
 
 from analysis.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
 
@@ -239,8 +239,7 @@ def _compare(spec: Spec, ours: pd.DataFrame, theirs: pd.DataFrame, skip_totals: 
 
 @pytest.fixture(scope="module")
 def survey_is_4_2_or_later() -> bool:
-    version = run_r('emit(as.character(packageVersion("survey")))')
-    return tuple(int(p) for p in str(version).replace("-", ".").split(".")[:2]) >= (4, 2)
+    return survey_version() >= (4, 2)
 
 
 @settings(

@@ -45,7 +45,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from r_oracle import requires_r, run_r
+from r_oracle import requires_r, run_r, survey_version
 from scipy.special import expit
 from test_design_r_oracle import Spec, _columns, _data, _lonely_first_stage_total, specs
 
@@ -365,8 +365,7 @@ def _compare(spec: Spec, df: pd.DataFrame, theirs: dict) -> int:
 
 @pytest.fixture(scope="module")
 def survey_is_4_2_or_later() -> bool:
-    version = run_r('emit(as.character(packageVersion("survey")))')
-    return tuple(int(p) for p in str(version).replace("-", ".").split(".")[:2]) >= (4, 2)
+    return survey_version() >= (4, 2)
 
 
 @settings(
