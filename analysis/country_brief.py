@@ -17,7 +17,14 @@ import pandas as pd
 
 from analysis.design import OVERALL
 from analysis.errors import WpsInputError
-from analysis.findings import SUPPRESSED, FindingsBook, count, estimate_row, percent
+from analysis.findings import (
+    SUPPRESSED,
+    FindingsBook,
+    add_variance_method,
+    count,
+    estimate_row,
+    percent,
+)
 from analysis.regional_brief import BriefTables, add_changes, add_first_wave
 
 TITLE = "Women in law enforcement and the gendered dynamics of trafficking: {country}, {wave}"
@@ -218,6 +225,7 @@ class CountryFindings:
         )
 
     def build(self, *, previous_wave: str | None, figure_paths: Mapping[str, str]) -> FindingsBook:
+        add_variance_method(self.book, self.estimates, self.estimates_path)
         self.women()
         for stem, estimate_id, _ in INDICATORS:
             self.by_sex(stem, estimate_id)

@@ -298,3 +298,13 @@ def estimate_row(
     if level is not None:
         match["level"] = level
     return table_row(frame, table, match)
+
+
+def add_variance_method(book: FindingsBook, estimates: pd.DataFrame, table: str) -> str:
+    """The methods box's words on the variance estimator (finding `variance_method`), from an
+    estimates table's `variance` column (the design's variance_method)."""
+    row, source = estimate_row(estimates, table, estimate_id="women_share", level="1")
+    text = str(row["variance"]) if "variance" in row and pd.notna(row["variance"]) else ""
+    return book.add(
+        "variance_method", None, text or "not recorded", {**source, "column": "variance"}
+    )

@@ -23,6 +23,7 @@ from analysis.errors import WpsInputError
 from analysis.findings import (
     SUPPRESSED,
     FindingsBook,
+    add_variance_method,
     change,
     change_text,
     count,
@@ -662,14 +663,7 @@ class RegionalFindings:
             self.book.add_figure(name, paths, alt=alt, caption=caption)
 
     def variance_method(self) -> None:
-        """The methods box's words on the variance estimator, from the estimates table."""
-        row, source = estimate_row(
-            self.estimates, self.estimates_path, estimate_id="women_share", level="1"
-        )
-        text = str(row["variance"]) if "variance" in row and pd.notna(row["variance"]) else ""
-        self.book.add(
-            "variance_method", None, text or "not recorded", {**source, "column": "variance"}
-        )
+        add_variance_method(self.book, self.estimates, self.estimates_path)
 
     def build(self, *, previous_wave: str | None, figure_paths: Mapping[str, str]) -> FindingsBook:
         self.variance_method()
