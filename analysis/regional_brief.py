@@ -37,6 +37,7 @@ from analysis.findings import (
 )
 from analysis.quotes import brief_speaker
 from analysis.reliability import ALL_CODES, RELIABLE, TENTATIVE
+from analysis.results_section import ProgrammeResults
 
 TITLE = "Women in law enforcement and the gendered dynamics of trafficking: ASEAN, {wave}"
 ALL = "All"
@@ -679,6 +680,7 @@ class RegionalFindings:
         if "reliability_note" not in self.book.findings:
             self.book.add_text("reliability_note", "", [])
         ContextFindings(self.book, self.tables.paths).build()
+        ProgrammeResults(self.book, self.tables.paths).build()
         self.plan_models()
         self.figures(figure_paths)
         return self.book

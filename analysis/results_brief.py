@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from analysis.figures import OKABE_ITO, house_style, save_figure
-from analysis.findings import FindingsBook
+from analysis.findings import FindingsBook, table_row
 from analysis.render.quarto_md import escape_md
 from analysis.results_framework import (
     ILLUSTRATIVE,
@@ -40,9 +40,10 @@ from analysis.results_framework import (
 KIND = "results"
 FIGURE = "progress"
 BAR_CAP = 1.25  # bars beyond 125% of the target are drawn to 125% and labelled with the value
+HEADLINES = 4  # headline lines of the results brief; the chart shows every indicator
+ILLUSTRATIVE_NOTE = "Targets are ILLUSTRATIVE, not published"
 ILLUSTRATIVE_WARNING = (
-    "**The targets in this brief are ILLUSTRATIVE.** They are not published in the programme "
-    "documents; they were made up for the example and are marked “(illustrative)” wherever "
+    f"**{ILLUSTRATIVE_NOTE}**: made up for the example, and marked “(illustrative)” wherever "
     "they appear. The achieved figures are the published ones."
 )
 
@@ -84,15 +85,6 @@ def progress_label(row: Mapping[str, Any]) -> str:
     return f"{at_least}{round(100 * float(row['progress'])):d}% of target"
 
 
-def _locator(row: Mapping[str, Any], table: str, column: str) -> dict[str, Any]:
-    return {
-        "table": table,
-        "row": {k: str(row[k]) for k in KEY},
-        "column": column,
-        "document": str(row["source"]),
-    }
-
-
 # ---- the figure -----------------------------------------------------------------------------
 
 
@@ -102,28 +94,28 @@ def progress_figure(progress: pd.DataFrame, base: Path) -> dict[str, Path]:
     heads = [headline(progress, i) for i in indicator_ids(progress)]
     illustrative = illustrative_targets(progress)
     with house_style():
-        fig, ax = plt.subplots(figsize=(6.6, 0.27 * len(heads) + 0.75))
+        fig, ax = plt.subplots(figsize=(6.3, 0.13 * len(heads) + 0.48))
         ys = list(range(len(heads)))[::-1]
         for y, row in zip(ys, heads, strict=True):
             label = _bar_label(row)
             if pd.isna(row["progress"]):
-                ax.text(1, y, label, va="center", ha="left", fontsize=7.5, style="italic",
+                ax.text(1, y, label, va="center", ha="left", fontsize=6.5, style="italic",
                         color="#4D4D4D")  # fmt: skip
                 continue
             share = min(float(row["progress"]), BAR_CAP)
             ax.barh(y, 100 * share, height=0.7, color=OKABE_ITO[0], zorder=2)
-            ax.text(100 * BAR_CAP + 4, y, label, va="center", ha="left", fontsize=7.5,
+            ax.text(100 * BAR_CAP + 4, y, label, va="center", ha="left", fontsize=6.5,
                     color="#1A1A1A")  # fmt: skip
         ax.axvline(100, color=OKABE_ITO[3], linestyle="--", linewidth=1, zorder=3)
         ax.set_ylim(-0.6, len(heads) - 0.4)
         ax.set_yticks(ys)
-        ax.set_yticklabels([_short(str(r["indicator"])) for r in heads], fontsize=7)
+        ax.set_yticklabels([_short(str(r["indicator"])) for r in heads], fontsize=6.5)
         ax.set_xlim(0, 100 * BAR_CAP + 60)
         ax.set_xticks([0, 25, 50, 75, 100, 125])
         ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
         ax.set_xlabel(
             "Achieved as % of target" + (" (targets ILLUSTRATIVE)" if illustrative else ""),
-            fontsize=9,
+            fontsize=7.5,
         )
         ax.tick_params(axis="y", length=0)
         paths = save_figure(fig, base, progress_alt(heads, illustrative))
@@ -142,12 +134,9 @@ def _bar_label(row: pd.Series) -> str:
     return f"{achieved} of {int(row['target']):,}"
 
 
-def _short(text: str, width: int = 40) -> str:
-    """An indicator's name on at most two lines of the chart's axis."""
-    lines = textwrap.wrap(text, width)
-    if len(lines) <= 2:
-        return "\n".join(lines)
-    return lines[0] + "\n" + textwrap.shorten(" ".join(lines[1:]), width, placeholder="…")
+def _short(text: str, width: int = 52) -> str:
+    """An indicator's name on one line of the chart's axis (the alt text has it in full)."""
+    return textwrap.shorten(text, width, placeholder="…")
 
 
 def progress_alt(heads: list[pd.Series], illustrative: bool) -> str:
@@ -158,6 +147,91 @@ def progress_alt(heads: list[pd.Series], illustrative: bool) -> str:
         "Horizontal bar chart of each indicator's achieved figure as a share of its target, "
         "with a dashed line at 100%." + note + " " + "; ".join(parts) + "."
     )
+
+
+# ---- the wording the results brief and the regional brief's section share ----------------
+
+
+def headline_indicators(progress: pd.DataFrame, limit: int = HEADLINES) -> list[str]:
+    """The indicators a short list of headline results shows, in framework order: the first
+    indicator of each source document (so every strand of the programme is there), then the
+    next indicators about people, then any other, up to `limit`."""
+    ids = indicator_ids(progress)
+    heads = {i: headline(progress, i) for i in ids}
+    first_of_source = list({str(heads[i]["source"]): i for i in reversed(ids)}.values())[::-1]
+    people = [i for i in ids if bool(heads[i]["counts_people"])]
+    chosen = list(dict.fromkeys([*first_of_source, *people, *ids]))[:limit]
+    return [i for i in ids if i in chosen]
+
+
+class ResultsText:
+    """Writes figures of a progress table into a findings book: one finding per cell quoted,
+    its source the table's row (analysis.findings.table_row), column and document. The one
+    place for the wording of a headline line, shared by the results brief and the regional
+    brief's programme results section (`prefix` keeps their keys apart, `cite` numbers the
+    sources [1], [2] ... as the results brief lists them)."""
+
+    def __init__(
+        self,
+        book: FindingsBook,
+        progress: pd.DataFrame,
+        table: str,
+        *,
+        prefix: str = "",
+        cite: bool = True,
+    ) -> None:
+        self.book, self.progress, self.table = book, progress, table
+        self.prefix, self.citing = prefix, cite
+        self.sources = list(dict.fromkeys(progress["source"].astype(str)))
+
+    def cite(self, row: Mapping[str, Any], *, markdown: bool = True) -> str:
+        """'[2]': the number of the row's source in the list of sources (escaped in text)."""
+        number = self.sources.index(str(row["source"])) + 1
+        return f"\\[{number}\\]" if markdown else f"[{number}]"
+
+    def number(self, row: pd.Series, column: str, text: str, suffix: str = "") -> str:
+        """A finding for one cell of the progress table (`suffix` keeps keys unique)."""
+        key = "__".join(
+            [str(row["indicator_id"]), _slug(row["country"]), str(row["sex"]), _slug(row["period"])]
+        )
+        _, source = table_row(self.progress, self.table, {k: str(row[k]) for k in KEY})
+        source.update(column=column, document=str(row["source"]))
+        return self.book.add(f"{self.prefix}{key}__{column}{suffix}", row[column], text, source)
+
+    def headline_line(self, indicator: str) -> str:
+        """'- **24,659** women reached … (…, to 2019): 99% of target, target 25,000
+        (illustrative). [1]': the figure, where and when, progress, women, coverage, source."""
+        row = headline(self.progress, indicator)
+        achieved = self.number(
+            row, "achieved", achieved_text(row["achieved"], row["achieved_qualifier"])
+        )
+        where = str(row["coverage"]) if pd.notna(row["coverage"]) else str(row["country"])
+        where = "" if where == TOTAL else f"{where}, "
+        line = (
+            f"- **{achieved}** {escape_md(_lower_first(str(row['indicator'])))} "
+            f"({escape_md(where)}{period_label(row)})"
+        )
+        if pd.notna(row["target"]):
+            target = self.number(row, "target", target_label(row))
+            progress = self.number(row, "progress", progress_label(row))
+            line += f": {progress}, target {target}"
+        women = women_row(self.progress, indicator)
+        if women is not None:
+            line += f"; women {self.women_text(women)}"
+        notes = coverage_sentence(self.progress, indicator, say_complete=False)
+        cite = self.cite(row) if self.citing else ""
+        return f"{line}. {escape_md(notes)} {cite}".replace("  ", " ").rstrip()
+
+    def headline_lines(self, indicators: list[str]) -> str:
+        return "\n".join(self.headline_line(i) for i in indicators) + "\n"
+
+    def women_text(self, women: pd.Series, suffix: str = "") -> str:
+        """'63 (34% of 185, as published)' for a count derived from a percentage."""
+        count = self.number(women, "achieved", achieved_text(women["achieved"]), suffix)
+        if pd.isna(women["published_percent"]):
+            return count
+        pct = self.number(women, "published_percent", f"{women['published_percent']:g}%", suffix)
+        return f"{count} ({pct} of {int(women['base']):,}, as published)"
 
 
 # ---- the findings ---------------------------------------------------------------------------
@@ -179,23 +253,11 @@ class ResultsBrief:
     ) -> None:
         self.dataset, self.wave, self.progress = dataset, wave, progress
         self.table, self.figure, self.alt = progress_table, figure, alt
-        self.name = title or dataset.replace("_", " ").capitalize()
+        self.title = brief_title(dataset, wave, title)
         self.book = FindingsBook(brief=dataset, wave=wave, threshold=1)
-        self.sources = list(dict.fromkeys(progress["source"].astype(str)))
-
-    def cite(self, row: Mapping[str, Any], *, markdown: bool = True) -> str:
-        """'[2]': the number of the row's source in the list of sources (escaped in text)."""
-        number = self.sources.index(str(row["source"])) + 1
-        return f"\\[{number}\\]" if markdown else f"[{number}]"
-
-    def number(self, row: pd.Series, column: str, text: str, suffix: str = "") -> str:
-        """A finding for one cell of the progress table (`suffix` keeps keys unique)."""
-        key = "__".join(
-            [str(row["indicator_id"]), _slug(row["country"]), str(row["sex"]), _slug(row["period"])]
-        )
-        return self.book.add(
-            f"{key}__{column}{suffix}", row[column], text, _locator(row, self.table, column)
-        )
+        self.text = ResultsText(self.book, progress, progress_table)
+        self.sources = self.text.sources
+        self.cite, self.number = self.text.cite, self.text.number
 
     def build(self) -> FindingsBook:
         sources = [{"table": self.table}]
@@ -213,51 +275,24 @@ class ResultsBrief:
         return "The targets are those published in the sources named below.\n"
 
     def _figure_caption(self) -> str:
-        note = (
-            " Targets are ILLUSTRATIVE, not published."
-            if illustrative_targets(self.progress)
-            else ""
-        )
-        return f"Progress against target, by indicator ({self.wave}).{note}"
+        note = f" {ILLUSTRATIVE_NOTE}." if illustrative_targets(self.progress) else ""
+        return f"Every indicator against its target ({self.wave}).{note}"
 
     def _headlines(self) -> str:
-        lines = []
-        for indicator in indicator_ids(self.progress):
-            row = headline(self.progress, indicator)
-            achieved = self.number(
-                row, "achieved", achieved_text(row["achieved"], row["achieved_qualifier"])
-            )
-            where = str(row["coverage"]) if pd.notna(row["coverage"]) else str(row["country"])
-            where = "" if where == TOTAL else f"{where}, "
-            line = (
-                f"- **{achieved}** {escape_md(_lower_first(str(row['indicator'])))} "
-                f"({escape_md(where)}{period_label(row)})"
-            )
-            if pd.notna(row["target"]):
-                target = self.number(row, "target", target_label(row))
-                progress = self.number(row, "progress", progress_label(row))
-                line += f": {progress}, target {target}"
-            women = women_row(self.progress, indicator)
-            if women is not None:
-                line += f"; women {self._women_text(women)}"
-            notes = coverage_sentence(self.progress, indicator, say_complete=False)
-            lines.append(f"{line}. {escape_md(notes)} {self.cite(row)}".replace("  ", " "))
-        return "\n".join(lines) + "\n"
+        return self.text.headline_lines(headline_indicators(self.progress))
 
     def _women_text(self, women: pd.Series, suffix: str = "") -> str:
-        """'63 (34% of 185, as published)' for a count derived from a percentage."""
-        count = self.number(women, "achieved", achieved_text(women["achieved"]), suffix)
-        if pd.isna(women["published_percent"]):
-            return count
-        pct = self.number(women, "published_percent", f"{women['published_percent']:g}%", suffix)
-        return f"{count} ({pct} of {int(women['base']):,}, as published)"
+        return self.text.women_text(women, suffix)
 
     def _by_sex(self) -> str:
+        """Each figure about people by sex where the source gives it, in one paragraph; the
+        indicators that count women only, and those the source does not give by sex, named."""
         people = [
             i for i in indicator_ids(self.progress)
             if bool(self.progress.loc[self.progress["indicator_id"] == i, "counts_people"].any())
         ]  # fmt: skip
-        rows, women_only, not_by_sex = [], [], []
+        by_sex, women_only, not_by_sex = [], [], []
+        derived = None
         for indicator in people:
             head = headline(self.progress, indicator)
             women = women_row(self.progress, indicator)
@@ -268,40 +303,38 @@ class ResultsBrief:
             else:
                 everyone = self.number(head, "achieved", achieved_text(head["achieved"]), "__sex")
                 count = self._women_text(women, "__sex")
-                rows.append(
-                    [
-                        escape_md(str(head["indicator"])),
-                        everyone,
-                        count,
-                        self.cite(head, markdown=False),
-                    ]
-                )
+                name = escape_md(_lower_first(str(head["indicator"])))
+                by_sex.append(f"{name} {everyone}, of whom women {count} {self.cite(head)}")
+                if derived is None and pd.notna(women["published_percent"]):
+                    derived = women
         parts = []
-        if rows:
-            self.book.add_table(
-                "by_sex",
-                caption="Figures about people by sex, where the source gives them",
-                columns=["Indicator", "Everyone", "Of whom women", "Source"],
-                rows=rows,
-                note="A count of women derived from a published rounded percentage is "
-                "round(percentage × base); the percentage allows a range (34% of 185: 62 to 63).",
-                source=self.table,
-                widths=[5, 2, 3, 1],
-                align="lrrl",
-            )
-            parts.append("{{< include ../_tables/by_sex.md >}}\n")
+        if by_sex:
+            note = f" {self._rounding_note(derived)}" if derived is not None else ""
+            parts.append(f"**By sex**, where the source gives it: {'; '.join(by_sex)}.{note}")
         if women_only:
-            parts.append(f"**Women only** by definition: {escape_md(_names(women_only))}.\n")
+            many = len(women_only) > 1
+            count = f"{len(women_only)} indicators count" if many else "One indicator counts"
+            parts.append(f"**Women only**: {count} only women, by definition.")
         if not_by_sex:
-            parts.append(
-                "**Not given by sex in the source**, so not shown by sex here: "
-                f"{escape_md(_names(not_by_sex))}.\n"
-            )
-        return "\n".join(parts) or "No indicator counts people.\n"
+            parts.append(f"**Not given by sex in the source**: {escape_md(_names(not_by_sex))}.")
+        return " ".join(parts) + "\n" if parts else "No indicator counts people.\n"
+
+    def _rounding_note(self, women: pd.Series) -> str:
+        """How a count of women is derived from a published rounded percentage, and its range."""
+        low = self.number(women, "achieved_min", f"{int(women['achieved_min']):,}", "__note")
+        high = self.number(women, "achieved_max", f"{int(women['achieved_max']):,}", "__note")
+        pct = f"{women['published_percent']:g}%"
+        return (
+            "A count of women from a published rounded percentage is round(percentage × base), "
+            f"within the range the rounding allows ({pct} of {int(women['base']):,}: {low} to "
+            f"{high})."
+        )
 
     def _by_country(self) -> str:
+        """One line per indicator given by country: each country's figure ('not reported' where
+        the source gives none, never 0) and the total."""
         countries = framework_countries(self.progress)
-        rows = []
+        lines = []
         for indicator in indicator_ids(self.progress):
             head = headline(self.progress, indicator)
             same = self.progress[
@@ -311,42 +344,40 @@ class ResultsBrief:
             ]
             if (same["country"] == TOTAL).all():
                 continue
-            cells = [escape_md(str(head["indicator"]))]
+            cells = []
             for country in [*countries, TOTAL]:
                 match = same[same["country"] == country]
-                if match.empty:
-                    cells.append(NOT_REPORTED)
-                    continue
-                row = match.iloc[0]
-                cells.append(
-                    self.number(row, "achieved", achieved_text(row["achieved"]), "__country")
-                )
-            cells.append(self.cite(head, markdown=False))
-            rows.append(cells)
-        if not rows:
+                figure = (
+                    self.number(
+                        match.iloc[0], "achieved", achieved_text(match.iloc[0]["achieved"]),
+                        "__country",
+                    )
+                    if not match.empty
+                    else NOT_REPORTED
+                )  # fmt: skip
+                cells.append(f"{'total' if country == TOTAL else escape_md(country)} {figure}")
+            name = escape_md(str(head["indicator"]))
+            lines.append(f"- {name}: {', '.join(cells)} {self.cite(head)}")
+        if not lines:
             return "No indicator is reported by country.\n"
-        self.book.add_table(
-            "by_country",
-            caption="Figures by country, where the source gives them",
-            columns=["Indicator", *countries, "Total", "Source"],
-            rows=rows,
-            note="“not reported” is a figure the source does not give; it is not zero.",
-            source=self.table,
-            widths=[4, *([1] * (len(countries) + 1)), 1],
-            align="l" + "r" * (len(countries) + 1) + "l",
-        )
-        return "{{< include ../_tables/by_country.md >}}\n"
+        return "\n".join(lines) + "\n"
 
     def _sources(self) -> str:
-        return "\n".join(f"{i}. {escape_md(s)}" for i, s in enumerate(self.sources, 1)) + "\n"
+        return " ".join(f"\\[{i}\\] {escape_md(s)}." for i, s in enumerate(self.sources, 1)) + "\n"
 
     def findings(self, source_date_epoch: int, provenance: Mapping[str, Any]) -> dict:
-        data = self.build().to_dict(f"{self.name}: {self.wave}", source_date_epoch, provenance)
+        data = self.build().to_dict(self.title, source_date_epoch, provenance)
         data["suppressed_note"] = (
             "The figures are published programme totals, not survey microdata: no cell needed "
             "to be withheld."
         )
         return {"kind": KIND, **data}
+
+
+def brief_title(dataset: str, wave: str, title: str = "") -> str:
+    """'Programme results against targets: 2019': the codebook's title (else the dataset's
+    name) and the wave."""
+    return f"{title or dataset.replace('_', ' ').capitalize()}: {wave}"
 
 
 def _slug(value: object) -> str:

@@ -460,3 +460,67 @@ def test_every_model_term_of_the_plan_becomes_a_finding(tmp_path: Path) -> None:
     }
     assert findings["model_stay_logit_harassment"]["text"] == "0.46 (0.34–0.62)"
     assert findings["model_stay_logit_harassment"]["source"]["row"]["term"] == "harassment"
+
+
+# ---- the programme results section (issue 17) -------------------------------------------------
+
+
+def framework_tables(tmp_path: Path) -> dict[str, str]:
+    """The bundled results framework's progress table and codebook where the workflow puts them."""
+    from analysis.results_framework import progress_table, read_framework
+
+    root = Path(__file__).resolve().parents[1]
+    raw = read_framework(root / "data" / "raw" / "results_framework" / "2019.csv")
+    table = tmp_path / "results" / "tables" / "results_framework" / "2019" / "progress.parquet"
+    table.parent.mkdir(parents=True)
+    progress_table(raw).to_parquet(table)
+    codebook = tmp_path / "2019.codebook.json"
+    codebook.write_text(json.dumps({"title": "Programme results against targets"}))
+    return {"programme_progress": str(table), "programme_codebook": str(codebook)}
+
+
+def build_with_framework(tmp_path: Path):
+    paths = {**write_tables(tmp_path), **framework_tables(tmp_path)}
+    builder = RegionalFindings(
+        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5, quote_id="Q-0030"
+    )
+    return builder.build(previous_wave="2023", figure_paths=figure_paths(tmp_path))
+
+
+def test_programme_results_section_numbers_each_trace_to_their_cell(tmp_path: Path) -> None:
+    book = build_with_framework(tmp_path)
+    programme = {k: f for k, f in book.findings.items() if k.startswith("programme_")}
+    numbers = {k: f for k, f in programme.items() if "derived_from" not in f["source"]}
+    assert len(numbers) >= 6
+    progress = pd.read_parquet(book.findings[next(iter(numbers))]["source"]["table"])
+    for key, finding in numbers.items():
+        locate(finding["source"])
+        row = finding["source"]["row"]
+        cell = progress
+        for column, value in row.items():
+            cell = cell[cell[column].astype(str) == value]
+        value = cell.iloc[0][finding["source"]["column"]]
+        assert finding["value"] == pytest.approx(float(value)), key
+        assert finding["source"]["document"] == cell.iloc[0]["source"], key
+    section = book.sections["programme_results"]["markdown"]
+    for finding in numbers.values():
+        assert finding["text"] in section
+    # The published figures, with women's share where the source gives it (34% of 185).
+    assert "**24,659** women reached" in section
+    assert "women 63 (34% of 185, as published)" in section
+    assert "more than 5,000" in section
+
+
+def test_programme_results_section_says_its_targets_are_illustrative(tmp_path: Path) -> None:
+    section = build_with_framework(tmp_path).sections["programme_results"]["markdown"]
+    assert "Targets are ILLUSTRATIVE" in section
+    assert "25,000 (illustrative)" in section
+    assert "results brief *Programme results against targets: 2019*" in section
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert 3 <= len(lines) <= 5
+
+
+def test_programme_results_section_is_empty_without_a_framework(tmp_path: Path) -> None:
+    book = build(tmp_path)
+    assert book.sections["programme_results"]["markdown"] == ""
+    assert not any(key.startswith("programme_") for key in book.findings)

@@ -22,7 +22,12 @@ from analysis.io import read_raw
 from analysis.render import render_brief
 from analysis.render.findings_file import load_findings
 from analysis.report_projects import brief_document
-from analysis.results_brief import ResultsBrief, progress_figure, progress_label
+from analysis.results_brief import (
+    ResultsBrief,
+    headline_indicators,
+    progress_figure,
+    progress_label,
+)
 from analysis.results_framework import (
     KEY,
     check_framework,
@@ -338,25 +343,44 @@ def test_every_finding_traces_to_its_cell_and_its_document(tmp_path: Path):
         else:
             assert finding["value"] == pytest.approx(float(cell)), key
     texts = {f["text"] for f in findings["findings"].values()}
-    assert {"24,659", "145", "372", "207", "81", "5", "741", "578", "277", "63", "12"} <= texts
+    assert {"24,659", "372", "207", "81", "5", "578", "277", "63", "94", "36"} <= texts
     assert "more than 5,000" in texts and "not reported" in texts
+    # Indicators left out of the headline list are in the chart, its alt text naming each figure.
+    alt = findings["figures"]["progress"]["alt"]
+    for figure in ("145 of 150", "741 of 800", "200 of 200", "12 (no target)"):
+        assert figure in alt
 
 
 def test_the_brief_shows_sex_where_the_source_has_it_and_says_where_not(tmp_path: Path):
     findings, _ = build(tmp_path)
-    by_sex = findings["tables"]["by_sex"]
-    rows = {r[0]: r for r in by_sex["rows"]}
-    assert rows["Front-line officers trained in seven ASEAN countries"][1:3] == [
-        "578",
-        "277 (48% of 578, as published)",
-    ]
     text = findings["sections"]["by_sex"]["markdown"]
+    assert (
+        "front-line officers trained in seven ASEAN countries 578, of whom women 277 "
+        "(48% of 578, as published)"
+    ) in text
+    assert "(34% of 185: 62 to 63)" in text  # the range the rounded percentage allows
     assert "**Not given by sex in the source**" in text
     assert "Front-line officers trained on the ASEAN gender-sensitive guideline" in text
-    country = {r[0]: r for r in findings["tables"]["by_country"]["rows"]}
-    support = country["Women trained who received cash or in-kind support"]
-    assert findings["tables"]["by_country"]["columns"][1:4] == ["Cambodia", "Myanmar", "Thailand"]
-    assert support[1:5] == ["78", "129", "not reported", "207"]
+    assert "**Women only**: 4 indicators count only women" in text
+    country = findings["sections"]["by_country"]["markdown"]
+    assert (
+        "Women trained who received cash or in-kind support: Cambodia 78, Myanmar 129, "
+        "Thailand not reported, total 207"
+    ) in country
+
+
+def test_the_headline_list_names_every_source_and_keeps_framework_order():
+    """Four headlines from thirteen indicators: the first of each source document, in order."""
+    progress = progress_table(bundled())
+    assert headline_indicators(progress, 4) == [
+        "women_reached_awareness",
+        "officers_pilot_training",
+        "officers_trained_programme",
+        "victims_referred",
+    ]
+    five = headline_indicators(progress, 5)  # then the next indicator about people
+    assert five[:2] == ["women_reached_awareness", "women_trained_livelihood"]
+    assert len(headline_indicators(progress, 40)) == progress["indicator_id"].nunique()
 
 
 def test_the_brief_renders_with_the_numbers_and_the_illustrative_warning(tmp_path: Path):
@@ -372,7 +396,7 @@ def test_the_brief_renders_with_the_numbers_and_the_illustrative_warning(tmp_pat
     )  # fmt: skip
     html = out["html"].read_text(encoding="utf-8")
     plain = re.sub(r"<[^>]+>", "", html)
-    for number in ("24,659", "145", "372", "207", "81", "741", "578", "277", "63"):
+    for number in ("24,659", "372", "207", "81", "36", "578", "277", "63"):
         assert re.search(rf"(?<![\d,]){re.escape(number)}(?![\d,])", plain), number
     assert "ILLUSTRATIVE" in plain and "25,000 (illustrative)" in plain
     assert "not reported" in plain and "more than 5,000" in plain
@@ -389,3 +413,30 @@ def test_indicators_keep_the_framework_order_whatever_the_row_order():
     shuffled = frame.sample(frac=1, random_state=3).reset_index(drop=True)
     assert list(dict.fromkeys(shuffled["indicator_id"])) != in_file
     assert list(dict.fromkeys(progress_table(shuffled)["indicator_id"])) == in_file
+
+
+def test_the_results_brief_fits_one_a4_page_with_its_provenance_on_a_second(tmp_path: Path):
+    """The bundled framework's brief, rendered to PDF: headline results, chart and the
+    illustrative-target warning on page 1; two pages at most (provenance appendix on page 2)."""
+    pypdf = pytest.importorskip("pypdf")
+    if shutil.which("pandoc") is None:
+        pytest.skip("pandoc is not installed")
+    findings, _ = build(tmp_path)
+    path = tmp_path / "results_framework.yaml"
+    path.write_text(to_yaml(findings), encoding="utf-8")
+    out = render_brief(
+        brief_document("results", REPO / "reports"), path, tmp_path / "out", formats=("pdf",),
+        engine="pandoc", work_dir=tmp_path / "work", data_root=tmp_path,
+    )  # fmt: skip
+    reader = pypdf.PdfReader(out["pdf"])
+    assert len(reader.pages) <= 2
+    width, height = (float(v) for v in reader.pages[0].mediabox[2:])
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert "Targets are ILLUSTRATIVE, not published" in first
+    assert "Headline results" in first
+    for line in findings["sections"]["headlines"]["markdown"].splitlines():
+        figure = re.search(r"\*\*(.+?)\*\*", line).group(1)
+        assert figure in first, figure
+    # The chart is drawn as paths (no text to extract): its caption sits under it, in one figure.
+    assert "Figure 1: Every indicator against its target (2019)" in first

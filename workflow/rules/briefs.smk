@@ -78,6 +78,7 @@ rule build_findings:
         unpack(figure_inputs),
         unpack(brief_plan_input),
         unpack(context_tables),
+        unpack(programme_results_tables),
         inputs=rules.describe_inputs.output.inputs,
         plausibility=brief_plausibility,
         quote_choice="reports/regional/text/quotes.yaml",

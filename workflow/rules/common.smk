@@ -502,3 +502,17 @@ def results_progress_outputs() -> dict[str, str]:
         "png": f"{figures}.png",
         "alt": f"{figures}.alt.txt",
     }
+
+
+def programme_results_tables(wildcards) -> dict[str, str]:
+    """The regional brief's programme results section: the progress table and codebook of the
+    first results framework's latest wave (analysis/results_section.py); none without one."""
+    frameworks = [d for d in results_framework_datasets() if waves(d)]
+    if not frameworks or wildcards.brief != "regional":
+        return {}
+    dataset = frameworks[0]
+    wave = sorted(waves(dataset))[-1]
+    return {
+        "programme_progress": f"{RESULTS}/tables/{dataset}/{wave}/progress.parquet",
+        "programme_codebook": f"{RESULTS}/clean/{dataset}/{wave}.codebook.json",
+    }
