@@ -94,7 +94,7 @@ def progress_figure(progress: pd.DataFrame, base: Path) -> dict[str, Path]:
     heads = [headline(progress, i) for i in indicator_ids(progress)]
     illustrative = illustrative_targets(progress)
     with house_style():
-        fig, ax = plt.subplots(figsize=(6.3, 0.13 * len(heads) + 0.48))
+        fig, ax = plt.subplots(figsize=(6.3, 0.125 * len(heads) + 0.46))
         ys = list(range(len(heads)))[::-1]
         for y, row in zip(ys, heads, strict=True):
             label = _bar_label(row)
@@ -198,15 +198,17 @@ class ResultsText:
         source.update(column=column, document=str(row["source"]))
         return self.book.add(f"{self.prefix}{key}__{column}{suffix}", row[column], text, source)
 
-    def headline_line(self, indicator: str) -> str:
+    def headline_line(self, indicator: str, *, compact: bool = False) -> str:
         """'- **24,659** women reached … (…, to 2019): 99% of target, target 25,000
-        (illustrative). [1]': the figure, where and when, progress, women, coverage, source."""
+        (illustrative). [1]': the figure, where and when, progress, women, coverage, source.
+        `compact` leaves out where (countries) and the coverage note, for a line in another
+        brief that points to this one."""
         row = headline(self.progress, indicator)
         achieved = self.number(
             row, "achieved", achieved_text(row["achieved"], row["achieved_qualifier"])
         )
         where = str(row["coverage"]) if pd.notna(row["coverage"]) else str(row["country"])
-        where = "" if where == TOTAL else f"{where}, "
+        where = "" if where == TOTAL or compact else f"{where}, "
         line = (
             f"- **{achieved}** {escape_md(_lower_first(str(row['indicator'])))} "
             f"({escape_md(where)}{period_label(row)})"
@@ -218,12 +220,12 @@ class ResultsText:
         women = women_row(self.progress, indicator)
         if women is not None:
             line += f"; women {self.women_text(women)}"
-        notes = coverage_sentence(self.progress, indicator, say_complete=False)
+        notes = "" if compact else coverage_sentence(self.progress, indicator, say_complete=False)
         cite = self.cite(row) if self.citing else ""
         return f"{line}. {escape_md(notes)} {cite}".replace("  ", " ").rstrip()
 
-    def headline_lines(self, indicators: list[str]) -> str:
-        return "\n".join(self.headline_line(i) for i in indicators) + "\n"
+    def headline_lines(self, indicators: list[str], *, compact: bool = False) -> str:
+        return "\n".join(self.headline_line(i, compact=compact) for i in indicators) + "\n"
 
     def women_text(self, women: pd.Series, suffix: str = "") -> str:
         """'63 (34% of 185, as published)' for a count derived from a percentage."""
@@ -325,9 +327,8 @@ class ResultsBrief:
         high = self.number(women, "achieved_max", f"{int(women['achieved_max']):,}", "__note")
         pct = f"{women['published_percent']:g}%"
         return (
-            "A count of women from a published rounded percentage is round(percentage × base), "
-            f"within the range the rounding allows ({pct} of {int(women['base']):,}: {low} to "
-            f"{high})."
+            "A count of women from a rounded percentage is round(percentage × base); "
+            f"{pct} of {int(women['base']):,} allows {low} to {high}."
         )
 
     def _by_country(self) -> str:

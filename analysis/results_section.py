@@ -32,7 +32,7 @@ SECTION = "programme_results"  # included by the regional brief as _sections/pro
 PROGRESS = "programme_progress"
 CODEBOOK = "programme_codebook"
 PREFIX = "programme_"
-LINES = 4  # headline lines in the regional brief; the results brief has every indicator
+LINES = 3  # headline lines in the regional brief; the results brief has every indicator
 
 
 def framework_of(progress_path: str) -> tuple[str, str]:
@@ -64,19 +64,15 @@ class ProgrammeResults:
         progress = pd.read_parquet(self.path)
         text = ResultsText(self.book, progress, str(self.path), prefix=PREFIX, cite=False)
         dataset, wave = framework_of(str(self.path))
-        lines = text.headline_lines(headline_indicators(progress, LINES))
-        intro = (
-            "Headline results the programmes report, as published, against their targets "
-            "where they have one."
-        )
+        lines = text.headline_lines(headline_indicators(progress, LINES), compact=True)
+        intro = "Headline results the programmes report, as published."
         if illustrative_targets(progress):
-            intro += f" **{ILLUSTRATIVE_NOTE}**: made up for the example, marked “(illustrative)”."
-        title = self.title(dataset, wave)
+            intro += f" **{ILLUSTRATIVE_NOTE}**: made up for the example."
         pointer = self.book.add_text(
             f"{PREFIX}results_brief",
-            f"Every indicator, by sex and by country, with the source of each figure, is in the "
-            f"one-page results brief *{escape_md(title)}*.",
+            "Every indicator, by sex and by country, with its countries and source, is in the "
+            f"one-page results brief *{escape_md(self.title(dataset, wave))}*.",
             [{"table": str(self.path)}],
         )
-        markdown = f"## Programme results\n\n{intro}\n\n{lines}\n{pointer}\n"
+        markdown = f"## Programme results\n\n{intro} {pointer}\n\n{lines}"
         return self.book.add_section(SECTION, markdown, [{"table": str(self.path)}])

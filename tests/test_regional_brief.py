@@ -450,6 +450,7 @@ def test_rendered_regional_brief_is_two_to_four_a4_pages(tmp_path: Path) -> None
     assert (round(width), round(height)) == (595, 842)  # A4 in points
     text = "".join(page.extract_text() for page in reader.pages)
     assert "fewer than 5" in text and "Q-0030" in text
+    assert "Programme results" not in text  # no results framework configured: no section
 
 
 def test_every_model_term_of_the_plan_becomes_a_finding(tmp_path: Path) -> None:
@@ -508,7 +509,9 @@ def test_programme_results_section_numbers_each_trace_to_their_cell(tmp_path: Pa
     # The published figures, with women's share where the source gives it (34% of 185).
     assert "**24,659** women reached" in section
     assert "women 63 (34% of 185, as published)" in section
-    assert "more than 5,000" in section
+    assert "women 277 (48% of 578, as published)" in section
+    # Each line says when (a running total "to" a date), as the results brief does.
+    assert "(to 2019): 99% of target, target 25,000 (illustrative)" in section
 
 
 def test_programme_results_section_says_its_targets_are_illustrative(tmp_path: Path) -> None:
@@ -524,3 +527,39 @@ def test_programme_results_section_is_empty_without_a_framework(tmp_path: Path) 
     book = build(tmp_path)
     assert book.sections["programme_results"]["markdown"] == ""
     assert not any(key.startswith("programme_") for key in book.findings)
+
+
+def test_regional_brief_with_programme_results_renders_in_two_to_four_pages(
+    tmp_path: Path,
+) -> None:
+    """With a framework configured the section is printed, ILLUSTRATIVE and all, and the brief
+    keeps to the 2-4 page genre (without one, the render test above prints no section)."""
+    pypdf = pytest.importorskip("pypdf")
+    from analysis.brief_figures import theme_cooccurrence, training_gain, women_by_country
+    from analysis.findings import to_yaml
+    from analysis.render import render_brief
+
+    paths = {**write_tables(tmp_path), **framework_tables(tmp_path)}
+    women_by_country(pd.read_parquet(paths["estimates"]), tmp_path / "women_by_country", 10)
+    training_gain(pd.read_parquet(paths["prepost"]), tmp_path / "training_gain")
+    theme_cooccurrence(
+        pd.read_csv(paths["interviews_theme_cooccurrence"]), tmp_path / "code_cooccurrence"
+    )
+    figures = {
+        f"figure_{name}_{kind}": str(tmp_path / f"{name}.{ext}")
+        for name in ("women_by_country", "training_gain", "code_cooccurrence")
+        for kind, ext in (("svg", "svg"), ("png", "png"), ("alt", "alt.txt"))
+    }
+    builder = RegionalFindings(
+        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5, quote_id="Q-0030"
+    )
+    book = builder.build(previous_wave="2023", figure_paths=figures)
+    findings = tmp_path / "regional.yaml"
+    findings.write_text(to_yaml(book.to_dict("Regional brief", 1748822400, {})), "utf-8")
+    qmd = Path(__file__).resolve().parents[1] / "reports" / "regional" / "regional.qmd"
+    out = render_brief(qmd, findings, tmp_path / "out", ("pdf",), "pandoc", work_dir=tmp_path)
+    reader = pypdf.PdfReader(out["pdf"])
+    assert 2 <= len(reader.pages) <= 4
+    text = " ".join("".join(page.extract_text() for page in reader.pages).split())
+    assert "Programme results" in text and "Targets are ILLUSTRATIVE, not published" in text
+    assert "24,659 women reached" in text and "25,000 (illustrative)" in text

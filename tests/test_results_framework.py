@@ -6,6 +6,7 @@ is 62.9, and a percentage rounded to 34 allows 33.5-34.5% of 185 = 61.975-63.825
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -321,7 +322,7 @@ def build(tmp_path: Path) -> tuple[dict, pd.DataFrame]:
         progress_table=TABLE,
         figure={"svg": str(files["svg"]), "png": str(files["png"])},
         alt=files["alt"].read_text(encoding="utf-8"),
-        title="Programme results against targets",
+        title=json.loads((RAW / "codebook.json").read_text(encoding="utf-8"))["title"],
     )
     return brief.findings(1640995200, {"run_id": "test-run", "manifest_hash": "ab" * 32}), progress
 
@@ -358,7 +359,7 @@ def test_the_brief_shows_sex_where_the_source_has_it_and_says_where_not(tmp_path
         "front-line officers trained in seven ASEAN countries 578, of whom women 277 "
         "(48% of 578, as published)"
     ) in text
-    assert "(34% of 185: 62 to 63)" in text  # the range the rounded percentage allows
+    assert "34% of 185 allows 62 to 63" in text  # the range the rounded percentage allows
     assert "**Not given by sex in the source**" in text
     assert "Front-line officers trained on the ASEAN gender-sensitive guideline" in text
     assert "**Women only**: 4 indicators count only women" in text
@@ -440,3 +441,6 @@ def test_the_results_brief_fits_one_a4_page_with_its_provenance_on_a_second(tmp_
         assert figure in first, figure
     # The chart is drawn as paths (no text to extract): its caption sits under it, in one figure.
     assert "Figure 1: Every indicator against its target (2019)" in first
+    # The whole brief but its provenance appendix: figures by sex and country, and the sources.
+    assert "Not given by sex in the source" in first and "total 207" in first
+    assert "[4] COMMIT" in first and "(SPA IV) monitoring" in first
