@@ -67,7 +67,14 @@ def round_trip(path: Path, dataset: str = "drafted") -> tuple[dict, object]:
 def test_draft_of_a_real_file_validates_and_round_trips(reference_data: Path, name: str) -> None:
     spec, result = round_trip(reference_data / name)
     assert len(spec["fields"]) == len(read_raw(reference_data / name).data.columns)
-    assert result.report["rows_quarantined"] == 0, result.quarantine.to_dict("records")
+    # some reference files test date edge cases (years 2186, 2222, 201416): dates after 2099 are
+    # quarantined until the user sets the field's maximum, so a typo cannot date a brief 2205
+    problems = result.quarantine.to_dict("records")
+    other = [row for row in problems if row["rule"] != "date_too_late"]
+    assert other == [], other
+    for row in problems:
+        assert int(str(row["value"]).split("-")[0]) >= 2100, row
+        assert "maximum" in row["message"]
     assert result.report["unknown_columns"] == []
 
 
