@@ -85,7 +85,7 @@ unlock: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/wps audit
 
-bench: $(STAMP) system-deps
+bench: $(STAMP) system-deps $(SLURM_STAMP)
 	$(BIN)/python -m benchmarks.run
 
 bench-smoke: $(STAMP)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from benchmarks.slurm_bench import slurm_table
 from benchmarks.targets import TARGET_CORES
 from benchmarks.training_coverage import coverage_table
 
@@ -111,6 +112,9 @@ def markdown(results: dict[str, Any]) -> str:
     if "training_coverage" in results:
         lines += ["", "## Training intervals: coverage with few cohorts (simulation)", ""]
         lines += coverage_table(results["training_coverage"])
+    if "slurm" in results:
+        lines += ["", "## SLURM: overhead per workflow job, before and after job groups", ""]
+        lines += slurm_table(results["slurm"])
     return "\n".join(lines) + "\n"
 
 

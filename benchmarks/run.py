@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from benchmarks import machine, report
 from benchmarks.scale import bench_scale
+from benchmarks.slurm_bench import bench_slurm
 from benchmarks.targets import evaluate
 from benchmarks.training_coverage import (
     FULL_REPLICATES,
@@ -41,7 +43,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--skip",
         nargs="+",
         default=[],
-        choices=("workflow", "render", "scale", "training"),
+        choices=("workflow", "render", "scale", "training", "slurm"),
         help="parts",
     )
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks")
@@ -63,6 +65,7 @@ def save(results: dict[str, Any], out_dir: Path) -> list[Path]:
         "render": PENDING,
         "scale": {**PENDING, "sizes": {}},
         "training_coverage": PENDING,
+        "slurm": PENDING,
         **results,
     }
     full["targets"] = evaluate(full)
@@ -105,8 +108,19 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
         if "training" in args.skip
         else bench_training_coverage(SMOKE_REPLICATES if args.smoke else FULL_REPLICATES, log)
     )
+    save(results, args.out_dir)
+    results["slurm"] = slurm_part(args, log)
     results["targets"] = evaluate(results)
     return results
+
+
+def slurm_part(args: argparse.Namespace, log_to: Callable[[str], None]) -> dict[str, Any]:
+    """The SLURM overhead part, unless skipped (--skip slurm, or --smoke: minutes per run)."""
+    if "slurm" in args.skip:
+        return {"skipped": "not requested (--skip)"}
+    if args.smoke:
+        return {"skipped": "smoke mode: starts a SLURM cluster and runs the workflow three times"}
+    return bench_slurm(log_to)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,204 @@
+"""SLURM overhead per workflow job, before and after grouping (the `slurm` part of `make bench`).
+
+On a one-node cluster started from ../shared/tools/slurm-local.sh (benchmarks.slurm_cluster),
+one wave of the officer survey, no country briefs (the targets tests/test_slurm.py runs), is
+run three times from a fresh copy of the project each time:
+
+- ``local``: ``snakemake --cores N`` on this machine, no cluster;
+- ``ungrouped``: through a copy of workflow/profiles/slurm without ``groups`` and
+  ``group-components``, so each cluster job is one SLURM job;
+- ``grouped``: through workflow/profiles/slurm as it is.
+
+Each run reports its wall time, the workflow's jobs (Snakemake's "Job stats" total) and the
+SLURM jobs submitted (the plugin's "submitted with SLURM jobid" lines); the overhead per
+workflow job is (cluster run - local run) / workflow jobs. One run each (minutes per run).
+Where the cluster cannot run (not root, SLURM/munge or the plugins missing: `make venv-slurm`)
+or a run fails, the part records why and "not measured" instead of failing the suite.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks.machine import core_count, git_commit
+from benchmarks.slurm_cluster import (
+    PROFILE,
+    ClusterDidNotStart,
+    keep_one_wave,
+    local_cluster,
+    slurm_missing,
+)
+from benchmarks.workflow import WorkflowFailed, copy_project, snakemake_env
+
+ROOT = Path(__file__).resolve().parents[1]
+NOT_MEASURED = "not measured"
+GROUPING_KEYS = ("groups", "group-components")
+JOB_STATS_TOTAL = re.compile(r"^total\s+(\d+)\s*$", re.MULTILINE)
+SLURM_SUBMITTED = re.compile(r"submitted with SLURM jobid (\d+)")
+RUNS = ("local", "ungrouped", "grouped")
+PACKAGES = (
+    "snakemake",
+    "snakemake-executor-plugin-slurm",
+    "snakemake-executor-plugin-slurm-jobstep",
+)
+
+
+def ungrouped_profile(profile: Path, dest: Path) -> Path:
+    """A copy of the profile folder at `dest` with its job groups removed."""
+    shutil.copytree(profile, dest)
+    config = yaml.safe_load((profile / "config.yaml").read_text(encoding="utf-8"))
+    for key in GROUPING_KEYS:
+        config.pop(key, None)
+    (dest / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return dest
+
+
+def workflow_jobs(output: str) -> int | None:
+    """The total of Snakemake's first "Job stats" table (every job the run planned)."""
+    found = JOB_STATS_TOTAL.search(output)
+    return int(found.group(1)) if found else None
+
+
+def slurm_jobs(output: str) -> int:
+    """How many distinct SLURM jobs the executor plugin submitted."""
+    return len(set(SLURM_SUBMITTED.findall(output)))
+
+
+def timed_run(copy: Path, extra: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """One ``snakemake --cores N`` in `copy`: wall seconds and job counts; WorkflowFailed if
+    it exits non-zero. No pseudonym key in the environment (the example key file is used)."""
+    run_env = {**snakemake_env(), **env}
+    run_env.pop("WPS_PSEUDONYM_KEY", None)
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(core_count()), *extra]
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=copy, capture_output=True, text=True, env=run_env)
+    seconds = time.perf_counter() - start
+    output = proc.stdout + "\n" + proc.stderr
+    if proc.returncode != 0:
+        raise WorkflowFailed(f"{' '.join(cmd)} failed in {copy}:\n{output[-3000:]}")
+    return {
+        "seconds": round(seconds, 1),
+        "workflow_jobs": workflow_jobs(output),
+        "slurm_jobs": slurm_jobs(output),
+        # others' work on a shared machine shows here (1-minute load, before and after)
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def overhead_per_job(run: dict[str, Any], local: dict[str, Any]) -> float | None:
+    """(cluster wall time - local wall time) / workflow jobs, in seconds."""
+    if not run.get("workflow_jobs"):
+        return None
+    return round((run["seconds"] - local["seconds"]) / run["workflow_jobs"], 2)
+
+
+def fresh_copy(work: Path, name: str) -> Path:
+    """A copy of the project trimmed to the one wave, at work/name."""
+    return keep_one_wave(copy_project(ROOT, work / name))
+
+
+def measure(work: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """The three runs in `work` (the cluster started only for the two that need it)."""
+    profiles = {
+        "ungrouped": ungrouped_profile(ROOT / PROFILE, work / "profile-ungrouped"),
+        "grouped": ROOT / PROFILE,
+    }
+    log("slurm: local run (one wave)")
+    runs = {"local": timed_run(fresh_copy(work, "local"), [], {})}
+    with local_cluster(work / "slurm-local") as cluster:
+        for name, profile in profiles.items():
+            log(f"slurm: {name} run through the profile")
+            copy = fresh_copy(work, name)
+            runs[name] = timed_run(copy, ["--profile", str(profile)], cluster.env)
+    left = cluster.left_running
+    for name in profiles:
+        runs[name]["overhead_per_job_s"] = overhead_per_job(runs[name], runs["local"])
+    return {"runs": runs, "left_running_after_stop": left}
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of Snakemake and the SLURM plugins measured."""
+    found: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def bench_slurm(log: Callable[[str], None]) -> dict[str, Any]:
+    """The `slurm` part of results.json: the three runs, or why they were not measured."""
+    reason = slurm_missing()
+    if reason:
+        log(f"slurm: not measured ({reason})")
+        return {"skipped": reason, "status": NOT_MEASURED}
+    work = Path(tempfile.mkdtemp(prefix="wps-slurm-bench-"))
+    work.chmod(0o755)  # munged refuses a socket in a folder others cannot traverse
+    try:
+        measured = measure(work, log)
+    except (WorkflowFailed, ClusterDidNotStart) as failed:
+        log(f"slurm: not measured ({failed})")
+        return {"skipped": f"failed: {str(failed)[-1500:]}", "status": NOT_MEASURED}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {
+        **measured,
+        "status": "measured",
+        "repeats": 1,
+        "cores": core_count(),
+        "targets": "one wave of officer_survey (2025), no country briefs",
+        "commit": git_commit(ROOT),
+        "versions": versions(),
+    }
+
+
+def minutes(seconds: float) -> str:
+    """83.4 -> '1:23'."""
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def slurm_table(part: dict[str, Any]) -> list[str]:
+    """The results.md section: one row per run, then how it was measured."""
+    if part.get("status") == NOT_MEASURED:
+        return [f"Not measured: {part['skipped']}"]
+    if "skipped" in part:
+        return [f"Skipped ({part['skipped']})."]
+    labels = {
+        "local": "local (`snakemake --cores N`, no cluster)",
+        "ungrouped": "SLURM profile, groups removed",
+        "grouped": "SLURM profile as it is (job groups)",
+    }
+    out = [
+        f"One run each (a single repetition, not a median), {part['cores']} cores, one-node "
+        f"cluster (slurm-local.sh) on this machine; {part['targets']}; commit "
+        f"{part.get('commit') or 'unknown'}. Overhead per workflow job = (cluster run - local "
+        "run) / workflow jobs.",
+        "",
+        "| Run | Wall time (m:ss) | Workflow jobs | SLURM jobs | Overhead per workflow job (s) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    if part.get("note"):
+        out[0] += f" {part['note']}"
+    for name in RUNS:
+        run = part["runs"][name]
+        overhead = run.get("overhead_per_job_s")
+        out.append(
+            f"| {labels[name]} | {minutes(run['seconds'])} | {run['workflow_jobs']} | "
+            f"{run['slurm_jobs']} | {'-' if overhead is None else f'{overhead:.1f}'} |"
+        )
+    return out
