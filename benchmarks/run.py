@@ -120,7 +120,7 @@ def slurm_part(args: argparse.Namespace, log_to: Callable[[str], None]) -> dict[
         return {"skipped": "not requested (--skip)"}
     if args.smoke:
         return {"skipped": "smoke mode: starts a SLURM cluster and runs the workflow three times"}
-    return bench_slurm(log_to)
+    return bench_slurm(args.repeats, log_to)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,16 +2,17 @@
 
 On a one-node cluster started from ../shared/tools/slurm-local.sh (benchmarks.slurm_cluster),
 one wave of the officer survey, no country briefs (the targets tests/test_slurm.py runs), is
-run three times from a fresh copy of the project each time:
+run three ways, each from a fresh copy of the project, `repeats` rounds interleaved:
 
-- ``local``: ``snakemake --cores N`` on this machine, no cluster;
+- ``local``: ``snakemake --cores N`` on this machine (the cluster idle);
 - ``ungrouped``: through a copy of workflow/profiles/slurm without ``groups`` and
   ``group-components``, so each cluster job is one SLURM job;
 - ``grouped``: through workflow/profiles/slurm as it is.
 
 Each run reports its wall time, the workflow's jobs (Snakemake's "Job stats" total) and the
 SLURM jobs submitted (the plugin's "submitted with SLURM jobid" lines); the overhead per
-workflow job is (cluster run - local run) / workflow jobs. One run each (minutes per run).
+workflow job is (median cluster run - median local run) / workflow jobs. Minutes per run: the
+full `make bench` does 3 rounds (about 25 minutes on 2 cores), `--repeats 1` one.
 Where the cluster cannot run (not root, SLURM/munge or the plugins missing: `make venv-slurm`)
 or a run fails, the part records why and "not measured" instead of failing the suite.
 """
@@ -22,6 +23,7 @@ import importlib.metadata
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,10 +101,30 @@ def timed_run(copy: Path, extra: list[str], env: dict[str, str]) -> dict[str, An
 
 
 def overhead_per_job(run: dict[str, Any], local: dict[str, Any]) -> float | None:
-    """(cluster wall time - local wall time) / workflow jobs, in seconds."""
+    """(cluster wall time - local wall time) / workflow jobs, in seconds (medians)."""
     if not run.get("workflow_jobs"):
         return None
     return round((run["seconds"] - local["seconds"]) / run["workflow_jobs"], 2)
+
+
+def combine(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """One kind of run over its repetitions: median seconds with every run's seconds, job
+    counts (the same each time) and each run's load averages."""
+    return {
+        "seconds": round(statistics.median(s["seconds"] for s in samples), 1),
+        "runs_s": [s["seconds"] for s in samples],
+        "workflow_jobs": samples[0]["workflow_jobs"],
+        "slurm_jobs": samples[0]["slurm_jobs"],
+        "load_average": [s.get("load_average") for s in samples],
+    }
+
+
+def summarise(samples: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """{run kind: combined figures}, the cluster runs with their overhead per workflow job."""
+    runs = {name: combine(samples[name]) for name in RUNS}
+    for name in RUNS[1:]:
+        runs[name]["overhead_per_job_s"] = overhead_per_job(runs[name], runs["local"])
+    return runs
 
 
 def fresh_copy(work: Path, name: str) -> Path:
@@ -110,23 +132,23 @@ def fresh_copy(work: Path, name: str) -> Path:
     return keep_one_wave(copy_project(ROOT, work / name))
 
 
-def measure(work: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    """The three runs in `work` (the cluster started only for the two that need it)."""
-    profiles = {
-        "ungrouped": ungrouped_profile(ROOT / PROFILE, work / "profile-ungrouped"),
-        "grouped": ROOT / PROFILE,
+def measure(work: Path, repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """`repeats` rounds of the three runs in `work`, interleaved (so that others' load on a
+    shared machine falls on all three alike), the cluster idle during the local run."""
+    extra = {
+        "local": [],
+        "ungrouped": ["--profile", str(ungrouped_profile(ROOT / PROFILE, work / "ungrouped"))],
+        "grouped": ["--profile", str(ROOT / PROFILE)],
     }
-    log("slurm: local run (one wave)")
-    runs = {"local": timed_run(fresh_copy(work, "local"), [], {})}
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in RUNS}
     with local_cluster(work / "slurm-local") as cluster:
-        for name, profile in profiles.items():
-            log(f"slurm: {name} run through the profile")
-            copy = fresh_copy(work, name)
-            runs[name] = timed_run(copy, ["--profile", str(profile)], cluster.env)
-    left = cluster.left_running
-    for name in profiles:
-        runs[name]["overhead_per_job_s"] = overhead_per_job(runs[name], runs["local"])
-    return {"runs": runs, "left_running_after_stop": left}
+        for round_no in range(1, repeats + 1):
+            for name in RUNS:
+                log(f"slurm: {name} run {round_no}/{repeats} (one wave)")
+                copy = fresh_copy(work, f"{name}-{round_no}")
+                samples[name].append(timed_run(copy, extra[name], cluster.env))
+                shutil.rmtree(copy, ignore_errors=True)
+    return {"runs": summarise(samples), "left_running_after_stop": cluster.left_running}
 
 
 def versions() -> dict[str, str | None]:
@@ -140,7 +162,7 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def bench_slurm(log: Callable[[str], None]) -> dict[str, Any]:
+def bench_slurm(repeats: int, log: Callable[[str], None]) -> dict[str, Any]:
     """The `slurm` part of results.json: the three runs, or why they were not measured."""
     reason = slurm_missing()
     if reason:
@@ -149,7 +171,7 @@ def bench_slurm(log: Callable[[str], None]) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="wps-slurm-bench-"))
     work.chmod(0o755)  # munged refuses a socket in a folder others cannot traverse
     try:
-        measured = measure(work, log)
+        measured = measure(work, repeats, log)
     except (WorkflowFailed, ClusterDidNotStart) as failed:
         log(f"slurm: not measured ({failed})")
         return {"skipped": f"failed: {str(failed)[-1500:]}", "status": NOT_MEASURED}
@@ -158,7 +180,7 @@ def bench_slurm(log: Callable[[str], None]) -> dict[str, Any]:
     return {
         **measured,
         "status": "measured",
-        "repeats": 1,
+        "repeats": repeats,
         "cores": core_count(),
         "targets": "one wave of officer_survey (2025), no country briefs",
         "commit": git_commit(ROOT),
@@ -170,6 +192,13 @@ def minutes(seconds: float) -> str:
     """83.4 -> '1:23'."""
     whole = round(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def repeats_text(repeats: int) -> str:
+    """How the figures were summarised, as the table's note says it."""
+    if repeats == 1:
+        return "One run each (a single repetition, not a median)"
+    return f"Median of {repeats} runs each (every run in results.json; rounds interleaved)"
 
 
 def slurm_table(part: dict[str, Any]) -> list[str]:
@@ -184,7 +213,7 @@ def slurm_table(part: dict[str, Any]) -> list[str]:
         "grouped": "SLURM profile as it is (job groups)",
     }
     out = [
-        f"One run each (a single repetition, not a median), {part['cores']} cores, one-node "
+        f"{repeats_text(part['repeats'])}, {part['cores']} cores, one-node "
         f"cluster (slurm-local.sh) on this machine; {part['targets']}; commit "
         f"{part.get('commit') or 'unknown'}. Overhead per workflow job = (cluster run - local "
         "run) / workflow jobs.",

@@ -15,16 +15,12 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from workflow_run import (
-    REPO,
     copy_project,
     pdf_text,
     run_python,
@@ -33,54 +29,21 @@ from workflow_run import (
     zip_text,
 )
 
+from benchmarks.slurm_cluster import PROFILE, keep_one_wave, local_cluster, slurm_missing
+
 pytestmark = pytest.mark.slurm
 
-SLURM_LOCAL = REPO.parent / "shared" / "tools" / "slurm-local.sh"
-SLURM_PROGRAMS = ("sbatch", "squeue", "sinfo", "slurmctld", "slurmd", "munged")
-SBIN = "/usr/sbin:/sbin"
-PROFILE = "workflow/profiles/slurm"
-BRIEF_DATASET_WAVE = ("officer_survey", "2025")  # the wave kept; the others are removed
 # Outputs that may differ between the runs, and how they are compared instead of by bytes.
 NOT_OUTPUTS = ("logs/", "provenance/jobs/")
 RENDERED = re.compile(r"^briefs/.*\.(html|pdf|docx)$")
 PLACES = ("SLURM cluster", "local machine")
 
 
-def slurm_missing() -> str | None:
-    """Why the local cluster cannot run here, or None."""
+def why_skipped() -> str | None:
+    """Why this test does not run here (opt-in, then what the cluster needs), or None."""
     if os.environ.get("WPS_SLURM_TESTS") != "1":
         return "starts a SLURM cluster (minutes): set WPS_SLURM_TESTS=1, as .ci/run does"
-    if not SLURM_LOCAL.is_file():
-        return f"{SLURM_LOCAL} is absent (the shared test tools)"
-    path = f"{os.environ.get('PATH', '')}:{SBIN}"
-    missing = [p for p in SLURM_PROGRAMS if shutil.which(p, path=path) is None]
-    if missing:
-        names = ", ".join(missing)
-        return f"SLURM is not installed ({names} missing): apt-get install slurm-wlm munge"
-    if os.geteuid() != 0:
-        return "the local SLURM cluster runs its daemons as root"
-    if subprocess.run(["pgrep", "-x", "slurmctld"], capture_output=True).returncode == 0:
-        return "a slurmctld is already running on this machine (its ports are taken)"
-    if importlib_missing("snakemake_executor_plugin_slurm"):
-        return "the SLURM executor plugin is not installed: make venv-slurm"
-    return None
-
-
-def importlib_missing(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is None
-
-
-def slurm_local(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", str(SLURM_LOCAL), command],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return slurm_missing()
 
 
 @pytest.fixture
@@ -100,91 +63,18 @@ def own_tmp() -> Iterator[Path]:
 def cluster(own_tmp: Path) -> Iterator[dict[str, str]]:
     """A running one-node cluster (stopped afterwards, whatever happened): the environment
     Snakemake needs to reach it."""
-    reason = slurm_missing()
+    reason = why_skipped()
     if reason:
         pytest.skip(reason)
-    state = own_tmp / "slurm-local"
-    env = {
-        **os.environ,
-        "SLURM_LOCAL_DIR": str(state),
-        "PATH": f"{os.environ.get('PATH', '')}:{SBIN}",
-    }
-    env["SLURM_CONF"] = str(state / "etc" / "slurm.conf")
-    started = slurm_local("start", env)
-    daemons = started_pids(state / "run")
-    try:
-        assert started.returncode == 0, (
-            f"cluster did not start:\n{started.stdout}{started.stderr}{log_tails(state / 'log')}"
-        )
-        yield {"SLURM_CONF": env["SLURM_CONF"], "PATH": env["PATH"]}
-    finally:
-        slurm_local("stop", env)
-        left = stop_leftovers(daemons)
-        assert not left, f"still running after slurm-local.sh stop (killed now): {left}"
-
-
-DAEMONS = ("munged", "slurmctld", "slurmd")
-
-
-def log_tails(log_dir: Path, lines: int = 15) -> str:
-    """The last lines of each of the cluster's logs (why it did not come up)."""
-    parts = []
-    for log in sorted(log_dir.glob("*")):
-        tail = log.read_text(errors="replace").splitlines()[-lines:]
-        parts.append(f"--- {log.name}\n" + "\n".join(tail))
-    return "\n".join(parts)
-
-
-def started_pids(run_dir: Path) -> dict[str, int]:
-    """{daemon: pid} as slurm-local.sh recorded them when it started them."""
-    found = {}
-    for name in DAEMONS:
-        pid_file = run_dir / f"{name}.pid"
-        text = pid_file.read_text().strip() if pid_file.is_file() else ""
-        if text.isdigit():
-            found[name] = int(text)
-    return found
-
-
-def running(pid: int, name: str) -> bool:
-    """True while `pid` is a live (not zombie) process named `name`."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return f"({name})" in stat and stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def stop_leftovers(daemons: dict[str, int], wait_s: float = 15) -> list[str]:
-    """Daemons of ours still running `wait_s` after stop, each then killed (by its own pid)."""
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline and any(running(p, n) for n, p in daemons.items()):
-        time.sleep(0.5)
-    left = [f"{n} ({p})" for n, p in daemons.items() if running(p, n)]
-    for name, pid in daemons.items():
-        if running(pid, name):
-            os.kill(pid, signal.SIGKILL)
-    return left
+    with local_cluster(own_tmp / "slurm-local") as running:
+        yield running.env
+    left = running.left_running
+    assert not left, f"still running after slurm-local.sh stop (killed now): {left}"
 
 
 def one_wave_project(dest: Path) -> Path:
     """A copy of the project with one wave of the brief dataset and no country briefs."""
-    copy_project(dest)
-    dataset, keep = BRIEF_DATASET_WAVE
-    raw = dest / "data" / "raw"
-    removed = []
-    for wave in sorted((raw / dataset).iterdir()):
-        if wave.suffix in (".sav", ".dta", ".csv", ".xlsx") and wave.stem != keep:
-            wave.unlink()
-            removed.append(f"{dataset}/{wave.name}")
-    sums = raw / "SHA256SUMS"
-    lines = sums.read_text(encoding="utf-8").splitlines(keepends=True)
-    sums.write_text("".join(x for x in lines if not x.rstrip().endswith(tuple(removed))))
-    config = dest / "config" / "config.yaml"
-    text = config.read_text(encoding="utf-8")
-    assert "  countries: true\n" in text, "config/config.yaml: briefs.countries moved"
-    config.write_text(text.replace("  countries: true\n", "  countries: false\n"))
-    return dest
+    return keep_one_wave(copy_project(dest))
 
 
 def outputs(root: Path) -> dict[str, str]:

@@ -53,13 +53,13 @@ def test_overhead_per_workflow_job() -> None:
 
 def test_not_measured_where_slurm_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(slurm_bench, "slurm_missing", lambda: "no SLURM here")
-    part = slurm_bench.bench_slurm(lambda _: None)
+    part = slurm_bench.bench_slurm(1, lambda _: None)
     assert part == {"skipped": "no SLURM here", "status": "not measured"}
     assert slurm_bench.slurm_table(part) == ["Not measured: no SLURM here"]
 
 
 def test_smoke_and_skip_never_start_a_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
-    def started(_log: object) -> dict:
+    def started(_repeats: int, _log: object) -> dict:
         raise AssertionError("the cluster part ran")
 
     monkeypatch.setattr(run, "bench_slurm", started)
@@ -91,3 +91,20 @@ def test_table_reports_each_run() -> None:
     assert "| SLURM profile, groups removed | 4:37 | 33 | 28 | 5.0 |" in table
     assert "| SLURM profile as it is (job groups) | 3:28 | 33 | 12 | 2.9 |" in table
     assert table[-3].endswith("| 1:52 | 33 | 0 | - |")
+
+
+def test_repeated_runs_give_medians_and_overhead_from_them() -> None:
+    def sample(seconds: float, slurm: int) -> dict:
+        return {"seconds": seconds, "workflow_jobs": 10, "slurm_jobs": slurm}
+
+    samples = {
+        "local": [sample(60.0, 0), sample(100.0, 0), sample(70.0, 0)],
+        "ungrouped": [sample(200.0, 9), sample(150.0, 9), sample(170.0, 9)],
+        "grouped": [sample(90.0, 4), sample(95.0, 4), sample(300.0, 4)],
+    }
+    runs = slurm_bench.summarise(samples)
+    assert runs["local"]["seconds"] == 70.0 and runs["local"]["runs_s"] == [60.0, 100.0, 70.0]
+    assert runs["ungrouped"]["overhead_per_job_s"] == 10.0  # (170 - 70) / 10
+    assert runs["grouped"]["overhead_per_job_s"] == 2.5  # (95 - 70) / 10
+    assert "overhead_per_job_s" not in runs["local"]
+    assert "Median of 3 runs" in slurm_bench.repeats_text(3)
