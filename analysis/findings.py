@@ -157,6 +157,7 @@ class FindingsBook:
     figures: dict[str, dict] = field(default_factory=dict)
     sections: dict[str, dict] = field(default_factory=dict)
     suppressed_cells: int = 0
+    lonely_cells: int = 0  # figures resting on a stratum with a single sampled cluster
 
     def protect(self, frame: pd.DataFrame, threshold: int | None = None) -> pd.DataFrame:
         """The one disclosure-control pass every estimate table gets before a brief uses it."""
@@ -168,6 +169,8 @@ class FindingsBook:
         self.findings[key] = {"value": plain(value), "text": text, "source": dict(source)}
         if is_withheld(text):
             self.suppressed_cells += 1
+        elif source.get("lonely_strata"):
+            self.lonely_cells += 1
         return text
 
     def add_section(self, name: str, markdown: str, sources: list[Mapping[str, Any]]) -> str:
@@ -228,9 +231,17 @@ class FindingsBook:
         )
         n = self.suppressed_cells
         if n == 0:
-            return f"No figure in this brief needed to be withheld ({rule})."
-        figures = "figure was" if n == 1 else "figures were"
-        return f"To protect respondents, {n} {figures} withheld in this brief: {rule}."
+            note = f"No figure in this brief needed to be withheld ({rule})."
+        else:
+            figures = "figure was" if n == 1 else "figures were"
+            note = f"To protect respondents, {n} {figures} withheld in this brief: {rule}."
+        if self.lonely_cells:
+            some = "figure rests" if self.lonely_cells == 1 else "figures rest"
+            note += (
+                f" {self.lonely_cells} {some} on a stratum with a single sampled cluster: "
+                "its variance follows the plan's lonely_psu rule and is less certain."
+            )
+        return note
 
     def to_dict(self, title: str, source_date_epoch: int, provenance: Mapping) -> dict:
         return {
@@ -297,7 +308,11 @@ def estimate_row(
     match = {"estimate_id": estimate_id, "group_var": group_var, "group_value": group_value}
     if level is not None:
         match["level"] = level
-    return table_row(frame, table, match)
+    row, source = table_row(frame, table, match)
+    lonely = row.get("lonely_strata")
+    if lonely is not None and pd.notna(lonely) and int(lonely) > 0:
+        source["lonely_strata"] = int(lonely)  # the brief's methods box says so
+    return row, source
 
 
 def add_variance_method(book: FindingsBook, estimates: pd.DataFrame, table: str) -> str:

@@ -160,3 +160,21 @@ def test_protect_for_brief_uses_the_smaller_of_group_and_level_counts() -> None:
     out = protect_for_brief(frame, 10)
     assert out["suppressed"].tolist() == [False, True, True, False]
     assert out.loc[1, "estimate"] is pd.NA and out.loc[3, "estimate"] == 3.1
+
+
+def test_a_figure_resting_on_a_lonely_stratum_is_named_in_the_methods_note() -> None:
+    """Estimates flag rows that rest on a stratum with one sampled PSU (lonely_strata); a brief
+    quoting one says so beside its disclosure note (issue 15 defect 6)."""
+    frame = stacked(
+        [
+            {"estimate_id": "a", "estimate": 0.3, "n": 50, "n_level": 15, "lonely_strata": 1},
+            {"estimate_id": "b", "estimate": 0.4, "n": 50, "n_level": 20, "lonely_strata": 0},
+        ]
+    )
+    book = FindingsBook(brief="x", wave="1", threshold=10)
+    for estimate_id in ("a", "b"):
+        row, source = estimate_row(frame, "t.parquet", estimate_id=estimate_id, level="1")
+        book.add(estimate_id, row["estimate"], "30%", {**source, "column": "estimate"})
+    assert book.findings["a"]["source"]["lonely_strata"] == 1
+    assert "lonely_strata" not in book.findings["b"]["source"]
+    assert "1 figure rests on a stratum with a single sampled cluster" in book.suppressed_note()
