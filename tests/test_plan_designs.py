@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from r_oracle import requires_r, run_r
 
 from analysis.estimate import make_design, run_estimates
 from analysis.plan import PlanError, design_of, validate_plan
@@ -61,3 +62,20 @@ def test_data_with_no_design_get_unweighted_estimates():
 def test_a_wave_design_must_be_a_design():
     with pytest.raises(PlanError, match="waves"):
         plan(design=STRATIFIED, waves={"clus": {"design": {"psu": "dnum"}}})
+
+
+@requires_r
+def test_no_design_matches_r_svydesign_without_weights():
+    """`design: none` is R's svydesign(ids = ~1) with no weights (R warns it assumes equal
+    probability): the same mean, SE and df on the API simple random sample."""
+    data = api("apisrs")
+    entry = plan(design="none", estimates=[MEAN])
+    row = run_estimates(data, entry).iloc[0]
+    r = run_r(
+        "data(api); d <- suppressWarnings(svydesign(ids = ~1, data = apisrs))\n"
+        "m <- svymean(~api00, d)\n"
+        "emit(list(mean = as.numeric(coef(m)), se = as.numeric(SE(m)), df = degf(d)))"
+    )
+    assert row["estimate"] == pytest.approx(r["mean"], rel=1e-10)
+    assert row["se"] == pytest.approx(r["se"], rel=1e-10)
+    assert row["df"] == r["df"]
