@@ -506,7 +506,8 @@ def results_progress_outputs() -> dict[str, str]:
 
 def programme_results_tables(wildcards) -> dict[str, str]:
     """The regional brief's programme results section: the progress table and codebook of the
-    first results framework's latest wave (analysis/results_section.py); none without one."""
+    first results framework's latest wave (analysis/results_section.py); none without one.
+    """
     frameworks = [d for d in results_framework_datasets() if waves(d)]
     if not frameworks or wildcards.brief != "regional":
         return {}
