@@ -215,11 +215,12 @@ def slurm_table(part: dict[str, Any]) -> list[str]:
     out = [
         f"{repeats_text(part['repeats'])}, {part['cores']} cores, one-node "
         f"cluster (slurm-local.sh) on this machine; {part['targets']}; commit "
-        f"{part.get('commit') or 'unknown'}. Overhead per workflow job = (cluster run - local "
-        "run) / workflow jobs.",
+        f"{part.get('commit') or 'unknown'}. Overhead per workflow job = (cluster median - local "
+        "median) / workflow jobs.",
         "",
-        "| Run | Wall time (m:ss) | Workflow jobs | SLURM jobs | Overhead per workflow job (s) |",
-        "|---|---:|---:|---:|---:|",
+        "| Run | Wall time (m:ss) | Runs (s) | Workflow jobs | SLURM jobs | "
+        "Overhead per workflow job (s) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     if part.get("note"):
         out[0] += f" {part['note']}"
@@ -227,7 +228,9 @@ def slurm_table(part: dict[str, Any]) -> list[str]:
         run = part["runs"][name]
         overhead = run.get("overhead_per_job_s")
         out.append(
-            f"| {labels[name]} | {minutes(run['seconds'])} | {run['workflow_jobs']} | "
+            f"| {labels[name]} | {minutes(run['seconds'])} | "
+            f"{', '.join(f'{x:.0f}' for x in run.get('runs_s', [run['seconds']]))} | "
+            f"{run['workflow_jobs']} | "
             f"{run['slurm_jobs']} | {'-' if overhead is None else f'{overhead:.1f}'} |"
         )
     return out

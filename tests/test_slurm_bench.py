@@ -88,9 +88,9 @@ def test_table_reports_each_run() -> None:
     part = {"runs": runs, "cores": 2, "targets": "one wave", "commit": "abc", "repeats": 1}
     table = slurm_bench.slurm_table(part)
     assert "single repetition" in table[0]
-    assert "| SLURM profile, groups removed | 4:37 | 33 | 28 | 5.0 |" in table
-    assert "| SLURM profile as it is (job groups) | 3:28 | 33 | 12 | 2.9 |" in table
-    assert table[-3].endswith("| 1:52 | 33 | 0 | - |")
+    assert "| SLURM profile, groups removed | 4:37 | 277 | 33 | 28 | 5.0 |" in table
+    assert "| SLURM profile as it is (job groups) | 3:28 | 208 | 33 | 12 | 2.9 |" in table
+    assert table[-3].endswith("| 1:52 | 112 | 33 | 0 | - |")
 
 
 def test_repeated_runs_give_medians_and_overhead_from_them() -> None:
