@@ -72,7 +72,7 @@ class ProgrammeResults:
             f"{PREFIX}results_brief",
             "Every indicator, by sex and by country, with its countries and source, is in the "
             f"one-page results brief *{escape_md(self.title(dataset, wave))}*.",
-            [{"table": str(self.path)}],
+            [],  # words and the brief's title: no number of the table
         )
         markdown = f"## Programme results\n\n{intro} {pointer}\n\n{lines}"
         return self.book.add_section(SECTION, markdown, [{"table": str(self.path)}])
