@@ -419,23 +419,23 @@ def test_findings_file_is_deterministic_yaml(tmp_path: Path) -> None:
     assert yaml.safe_load(one)["suppressed_cells"] == 5
 
 
-def test_rendered_regional_brief_is_two_to_four_a4_pages(tmp_path: Path) -> None:
-    """The brief's words and layout with fixture findings fit the 2-4 page genre, on A4."""
+def render_regional_pdf(tmp_path: Path, paths: dict[str, str]):
+    """The regional brief of fixture tables, figures drawn, rendered to PDF (pandoc engine)."""
     pypdf = pytest.importorskip("pypdf")
     from analysis.brief_figures import theme_cooccurrence, training_gain, women_by_country
     from analysis.findings import to_yaml
     from analysis.render import render_brief
 
-    paths = write_tables(tmp_path)
     women_by_country(pd.read_parquet(paths["estimates"]), tmp_path / "women_by_country", 10)
     training_gain(pd.read_parquet(paths["prepost"]), tmp_path / "training_gain")
     theme_cooccurrence(
         pd.read_csv(paths["interviews_theme_cooccurrence"]), tmp_path / "code_cooccurrence"
     )
-    figures = {}
-    for name in ("women_by_country", "training_gain", "code_cooccurrence"):
-        for kind, ext in (("svg", "svg"), ("png", "png"), ("alt", "alt.txt")):
-            figures[f"figure_{name}_{kind}"] = str(tmp_path / f"{name}.{ext}")
+    figures = {
+        f"figure_{name}_{kind}": str(tmp_path / f"{name}.{ext}")
+        for name in ("women_by_country", "training_gain", "code_cooccurrence")
+        for kind, ext in (("svg", "svg"), ("png", "png"), ("alt", "alt.txt"))
+    }
     builder = RegionalFindings(
         BriefTables(paths), wave="2025", threshold=10, interview_threshold=5, quote_id="Q-0030"
     )
@@ -444,7 +444,12 @@ def test_rendered_regional_brief_is_two_to_four_a4_pages(tmp_path: Path) -> None
     findings.write_text(to_yaml(book.to_dict("Regional brief", 1748822400, {})), "utf-8")
     qmd = Path(__file__).resolve().parents[1] / "reports" / "regional" / "regional.qmd"
     out = render_brief(qmd, findings, tmp_path / "out", ("pdf",), "pandoc", work_dir=tmp_path)
-    reader = pypdf.PdfReader(out["pdf"])
+    return pypdf.PdfReader(out["pdf"])
+
+
+def test_rendered_regional_brief_is_two_to_four_a4_pages(tmp_path: Path) -> None:
+    """The brief's words and layout with fixture findings fit the 2-4 page genre, on A4."""
+    reader = render_regional_pdf(tmp_path, write_tables(tmp_path))
     assert 2 <= len(reader.pages) <= 4
     width, height = (float(v) for v in reader.pages[0].mediabox[2:])
     assert (round(width), round(height)) == (595, 842)  # A4 in points
@@ -534,31 +539,8 @@ def test_regional_brief_with_programme_results_renders_in_two_to_four_pages(
 ) -> None:
     """With a framework configured the section is printed, ILLUSTRATIVE and all, and the brief
     keeps to the 2-4 page genre (without one, the render test above prints no section)."""
-    pypdf = pytest.importorskip("pypdf")
-    from analysis.brief_figures import theme_cooccurrence, training_gain, women_by_country
-    from analysis.findings import to_yaml
-    from analysis.render import render_brief
-
     paths = {**write_tables(tmp_path), **framework_tables(tmp_path)}
-    women_by_country(pd.read_parquet(paths["estimates"]), tmp_path / "women_by_country", 10)
-    training_gain(pd.read_parquet(paths["prepost"]), tmp_path / "training_gain")
-    theme_cooccurrence(
-        pd.read_csv(paths["interviews_theme_cooccurrence"]), tmp_path / "code_cooccurrence"
-    )
-    figures = {
-        f"figure_{name}_{kind}": str(tmp_path / f"{name}.{ext}")
-        for name in ("women_by_country", "training_gain", "code_cooccurrence")
-        for kind, ext in (("svg", "svg"), ("png", "png"), ("alt", "alt.txt"))
-    }
-    builder = RegionalFindings(
-        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5, quote_id="Q-0030"
-    )
-    book = builder.build(previous_wave="2023", figure_paths=figures)
-    findings = tmp_path / "regional.yaml"
-    findings.write_text(to_yaml(book.to_dict("Regional brief", 1748822400, {})), "utf-8")
-    qmd = Path(__file__).resolve().parents[1] / "reports" / "regional" / "regional.qmd"
-    out = render_brief(qmd, findings, tmp_path / "out", ("pdf",), "pandoc", work_dir=tmp_path)
-    reader = pypdf.PdfReader(out["pdf"])
+    reader = render_regional_pdf(tmp_path, paths)
     assert 2 <= len(reader.pages) <= 4
     text = " ".join("".join(page.extract_text() for page in reader.pages).split())
     assert "Programme results" in text and "Targets are ILLUSTRATIVE, not published" in text
