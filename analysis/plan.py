@@ -71,10 +71,7 @@ def _where(plan: dict, path: list) -> str:
 def _fill_defaults(plan: dict) -> dict:
     out = copy.deepcopy(plan)
     for entry in out["datasets"].values():
-        entry.setdefault("waves", {})
-        for design in [entry["design"], *(w["design"] for w in entry["waves"].values())]:
-            if isinstance(design, dict):
-                design.setdefault("lonely_psu", "adjust")
+        entry.setdefault("waves", {})  # the schema requires every design's lonely_psu
         entry.setdefault("derive", [])
         entry.setdefault("estimates", [])
         entry.setdefault("models", [])

@@ -663,11 +663,8 @@ class RegionalFindings:
             alt = Path(paths["alt"]).read_text(encoding="utf-8").strip()
             self.book.add_figure(name, paths, alt=alt, caption=caption)
 
-    def variance_method(self) -> None:
-        add_variance_method(self.book, self.estimates, self.estimates_path)
-
     def build(self, *, previous_wave: str | None, figure_paths: Mapping[str, str]) -> FindingsBook:
-        self.variance_method()
+        add_variance_method(self.book, self.estimates, self.estimates_path)
         self.women_in_services()
         self.training()
         self.harassment_and_retention()
