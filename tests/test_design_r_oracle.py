@@ -29,10 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from r_oracle import requires_r, run_r, survey_version
+from r_oracle import requires_r, run_r
 
 from analysis.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
 
@@ -235,11 +234,6 @@ def _compare(spec: Spec, ours: pd.DataFrame, theirs: pd.DataFrame, skip_totals: 
             scale = max(abs(r), abs(float(row["estimate_r"])) * 1e-6, 1e-12)
             same = (np.isnan(mine) and np.isnan(r)) or abs(mine - r) <= SIG * scale
             assert same, f"{where} {col}: ours {mine!r}, R {r!r}"
-
-
-@pytest.fixture(scope="module")
-def survey_is_4_2_or_later() -> bool:
-    return survey_version() >= (4, 2)
 
 
 @settings(

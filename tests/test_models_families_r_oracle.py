@@ -45,7 +45,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from r_oracle import requires_r, run_r, survey_version
+from r_oracle import requires_r, run_r
 from scipy.special import expit
 from test_design_r_oracle import Spec, _columns, _data, _lonely_first_stage_total, specs
 
@@ -361,11 +361,6 @@ def _compare(spec: Spec, df: pd.DataFrame, theirs: dict) -> int:
             assert ours["alpha"] == pytest.approx(r["alpha"], rel=REL, abs=1e-7), where
         compared += 1
     return compared
-
-
-@pytest.fixture(scope="module")
-def survey_is_4_2_or_later() -> bool:
-    return survey_version() >= (4, 2)
 
 
 @settings(
