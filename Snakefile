@@ -7,7 +7,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from analysis.cluster import job_checks as cluster_job_checks
+from analysis.run.cluster import job_checks as cluster_job_checks
 from analysis.errors import WpsInputError
 
 min_version("9.0")
@@ -19,7 +19,7 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
-# Inside a SLURM job: the shared paths and fonts this compute node must see (analysis/cluster.py;
+# Inside a SLURM job: the shared paths and fonts this compute node must see (analysis/run/cluster.py;
 # the login node's checks run in onstart, workflow/rules/ingest.smk).
 try:
     cluster_job_checks(workflow, config, Path(workflow.basedir))

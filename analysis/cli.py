@@ -34,7 +34,7 @@ PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
         "ready a brief's Quarto project in reports/ for `quarto preview` with a run's numbers",
     ),
     "codebook": (
-        "analysis.codebook_draft",
+        "analysis.validate.codebook_draft",
         "draft a codebook from a data file (draft) and list what is still to decide (check)",
     ),
 }

@@ -8,7 +8,7 @@ from typing import Any
 
 from analysis.render import render_brief
 from analysis.render.brief import FORMATS
-from analysis.report_projects import brief_document, brief_kind
+from analysis.render.projects import brief_document, brief_kind
 from benchmarks.stats import summary
 
 ENGINE = "pandoc"

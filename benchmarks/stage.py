@@ -50,10 +50,10 @@ def _ingest(sav: Path, work: Path, root: Path) -> int:
 
 
 def _validate(sav: Path, work: Path, root: Path) -> int:
-    from analysis.codebook import load_codebook
     from analysis.io import read_ingested, write_ingested
     from analysis.tables import write_csv, write_json
-    from analysis.validate import validate
+    from analysis.validate.codebook import load_codebook
+    from analysis.validate.wave import validate
 
     table = read_ingested(work / "ingest.parquet", work / "ingest.meta.json")
     result = validate(
@@ -71,11 +71,11 @@ def _validate(sav: Path, work: Path, root: Path) -> int:
 
 
 def _clean(sav: Path, work: Path, root: Path) -> int:
-    from analysis.clean import clean
-    from analysis.codebook import load_codebook
+    from analysis.clean.pseudonymise import EXAMPLE_KEY
+    from analysis.clean.wave import clean
     from analysis.io import read_ingested
-    from analysis.pseudonymise import EXAMPLE_KEY
     from analysis.tables import write_csv, write_json, write_parquet
+    from analysis.validate.codebook import load_codebook
 
     result = clean(
         read_ingested(work / "valid.parquet", work / "valid.meta.json").data,
@@ -94,8 +94,8 @@ def _clean(sav: Path, work: Path, root: Path) -> int:
 def _models(sav: Path, work: Path, root: Path) -> int:
     import pandas as pd
 
-    from analysis.estimate import run_models
-    from analysis.plan import load_plan
+    from analysis.config.plan import load_plan
+    from analysis.survey.estimate import run_models
 
     data = pd.read_parquet(work / "clean.parquet")
     entry = load_plan(root / "config" / "plan.yaml")[DATASET]
@@ -119,10 +119,10 @@ def warm_imports(stage: str) -> None:
     import pyreadstat  # noqa: F401
 
     if stage != "floor":
-        import analysis.clean  # noqa: F401
-        import analysis.estimate  # noqa: F401
+        import analysis.clean.wave  # noqa: F401
         import analysis.io  # noqa: F401
-        import analysis.validate  # noqa: F401
+        import analysis.survey.estimate  # noqa: F401
+        import analysis.validate.wave  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

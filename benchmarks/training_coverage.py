@@ -12,9 +12,9 @@ whole population of cohorts. Two designs of cohort sizes:
 For 2, 3, 5, 8 and 12 cohorts it reports how often the 95% intervals cover the truth:
 
 * ``g_old``: the seeded percentile cluster bootstrap over cohorts used before issue 15;
-* ``g_new``: ``analysis.training``'s delta-method interval (CR2 SE, Bell-McCaffrey df);
+* ``g_new``: ``analysis.training.prepost``'s delta-method interval (CR2 SE, Bell-McCaffrey df);
 * ``gain_old``: statsmodels' CR1 cluster-robust SE with t on cohorts - 1 df, used before;
-* ``gain_new``: ``analysis.training``'s CR2 SE with t on Bell-McCaffrey df.
+* ``gain_new``: ``analysis.training.prepost``'s CR2 SE with t on Bell-McCaffrey df.
 
 With R replicates a coverage near 0.95 has a Monte Carlo standard error of about
 sqrt(0.95 x 0.05 / R): 0.007 for 1,000, 0.03 for 50 (``--smoke``).
@@ -32,7 +32,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from analysis.training import gain_row
+from analysis.training.prepost import gain_row
 from benchmarks.machine import git_commit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from analysis.figures import save_figure  # noqa: E402
+from analysis.figures.draw import save_figure  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE_SUFFIXES = (".svg", ".png", ".alt.txt")
@@ -36,7 +36,7 @@ DYING_SAVE = textwrap.dedent(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
-    from analysis.figures import save_figure
+    from analysis.figures.draw import save_figure
 
     base, dying_format = Path(sys.argv[1]), sys.argv[2]
     real_savefig = Figure.savefig

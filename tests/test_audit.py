@@ -27,7 +27,7 @@ from test_provenance import (  # noqa: E402
 
 from analysis.cli import main  # noqa: E402
 from analysis.provenance import build_manifest, write_manifest  # noqa: E402
-from analysis.tiers import protect_tree  # noqa: E402
+from analysis.provenance.tiers import protect_tree  # noqa: E402
 
 
 def sha(path: Path | str) -> str:
@@ -214,7 +214,7 @@ def draw_figure_job() -> list[str]:
     """A figure job like draw_figures: SVG, PNG and alt text of one chart, via save_figure."""
     import matplotlib.pyplot as plt
 
-    from analysis.figures import save_figure
+    from analysis.figures.draw import save_figure
 
     files = {"svg": f"{FIGURE}.svg", "png": f"{FIGURE}.png", "alt": f"{FIGURE}.alt.txt"}
 
@@ -388,7 +388,8 @@ def test_raw_file_not_as_listed_in_sha256sums_is_a_note(run, capsys):
 
 
 def test_restricted_file_readable_by_others_or_raw_rows_left_fail_the_audit(run, capsys):
-    """The restricted tier (analysis.tiers) is audited: before, wps audit said OK with names
+    """The restricted tier (analysis.provenance.tiers) is audited: before, wps audit said OK with
+    names
     and phones left in results/ingest and quarantine files readable by everyone."""
     assert audit(capsys)[0] == 0
     quarantine = next(Path("results").glob("quarantine/**/*.*"), None) or Path(CLEAN)

@@ -15,10 +15,10 @@ import pyreadstat
 import pytest
 from openpyxl import Workbook
 
-from analysis.codebook import load_codebook
 from analysis.errors import IngestError, StructuralError, WpsInputError
 from analysis.io import read_raw
-from analysis.validate import validate
+from analysis.validate.codebook import load_codebook
+from analysis.validate.wave import validate
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw" / "officer_survey"
 DATASET = "officer_survey"
@@ -264,7 +264,7 @@ def test_excel_with_a_notes_sheet_is_read(tmp_path, sample):
 
 
 def test_wave_with_no_valid_row_stops_before_cleaning(tmp_path, sample, codebook):
-    from analysis.validate import refuse_wave_without_valid_rows
+    from analysis.validate.wave import refuse_wave_without_valid_rows
 
     frame, meta = sample
     bad = frame.copy()
@@ -284,7 +284,7 @@ def test_wave_with_no_valid_row_stops_before_cleaning(tmp_path, sample, codebook
 
 @pytest.mark.parametrize("weight", [1e308, 1e13, 5e8])
 def test_extreme_weight_is_refused_naming_the_row(weight):
-    from analysis.design import DesignError, SurveyDesign
+    from analysis.survey.design import DesignError, SurveyDesign
 
     frame = pd.DataFrame({"w": [100.0, 120.0, 80.0, 110.0, 90.0, 100.0], "y": [1, 0, 1, 1, 0, 1]})
     frame.loc[4, "w"] = weight  # 5e8 is 5 million times the median, 1e13 above any population

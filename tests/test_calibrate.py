@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from r_oracle import requires_r, run_r
 from test_replicate import R_FUNCTIONS, _compare, _ours
 
-from analysis.calibrate import (
+from analysis.survey.calibrate import (
     NumericTotal,
     calibrate_from_plan,
     calibrate_linear,
@@ -34,8 +34,8 @@ from analysis.calibrate import (
     poststratify,
     rake,
 )
-from analysis.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
-from analysis.replicate import as_replicate
+from analysis.survey.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
+from analysis.survey.replicate import as_replicate
 
 API = Path("/work/shared/reference-data/api")
 TYPES = {"E": 4421, "H": 755, "M": 1018}
@@ -172,7 +172,7 @@ def test_linear_calibration_hits_counts_and_numeric_total():
 
 
 def test_plan_block_linear_calibration_matches_the_function():
-    from analysis.plan import validate_plan
+    from analysis.config.plan import validate_plan
 
     api99 = float(pd.read_csv(API / "apipop.csv")["api99"].sum())
     block = {
@@ -340,7 +340,7 @@ def test_random_calibrated_designs_match_r(batch):
 @requires_r
 def test_models_on_calibrated_designs_match_r_svyglm():
     """svy_glm takes a calibrated design as it is (its variance residualises the scores)."""
-    from analysis.models import svy_glm
+    from analysis.survey.models import svy_glm
 
     theirs = run_r(
         f"""

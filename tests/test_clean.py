@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.clean import clean
-from analysis.codebook import codebook_from_dict
+from analysis.clean.pseudonymise import EXAMPLE_KEY, load_key, pseudonymise
+from analysis.clean.wave import clean
 from analysis.errors import ConfigError, WpsInputError
 from analysis.io import RawTable
-from analysis.pseudonymise import EXAMPLE_KEY, load_key, pseudonymise
-from analysis.validate import validate
+from analysis.validate.codebook import codebook_from_dict
+from analysis.validate.wave import validate
 
 KEY = b"test-key-0123456789abcdef"
 OTHER_KEY = b"another-key-0123456789abcdef"

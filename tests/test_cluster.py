@@ -1,4 +1,4 @@
-"""Cluster start checks (analysis/cluster.py), where a job ran in its record, and the
+"""Cluster start checks (analysis/run/cluster.py), where a job ran in its record, and the
 "Executed on" row of a brief (issue 16). Fast: no cluster is started here (tests/test_slurm.py)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from analysis import cluster
 from analysis.errors import ConfigError
 from analysis.provenance.record import execution_host
+from analysis.run import cluster
 
 EXAMPLE_SETTINGS = {"key_file": None, "key_env": "WPS_PSEUDONYM_KEY"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.codebook import Codebook, codebook_from_dict, load_codebook
 from analysis.errors import CodebookError
+from analysis.validate.codebook import Codebook, codebook_from_dict, load_codebook
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = sorted((REPO / "data" / "raw").glob("*/codebook.json"))

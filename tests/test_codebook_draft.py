@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main as wps
-from analysis.codebook import codebook_from_dict, codebook_schema, load_codebook
-from analysis.codebook_draft import draft_codebook
 from analysis.errors import StructuralError
 from analysis.io import read_raw
-from analysis.validate import validate
+from analysis.validate.codebook import codebook_from_dict, codebook_schema, load_codebook
+from analysis.validate.codebook_draft import draft_codebook
+from analysis.validate.wave import validate
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 BUNDLED = [

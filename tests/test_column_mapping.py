@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.clean import clean
-from analysis.codebook import codebook_from_dict
+from analysis.clean.wave import clean
 from analysis.errors import CodebookError, StructuralError
 from analysis.io import RawTable, read_raw
-from analysis.validate import validate
+from analysis.validate.codebook import codebook_from_dict
+from analysis.validate.wave import validate
 
 KEY = b"test-key-0123456789abcdef"
 SCHOOLS = {

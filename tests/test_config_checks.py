@@ -10,7 +10,7 @@ import pytest
 import yaml
 from workflow_run import copy_project, run_snakemake, snakemake_executable
 
-from analysis.config_checks import check_config
+from analysis.config.checks import check_config
 from analysis.errors import WpsInputError
 
 PLAN = {"officer_survey": {"design": {}, "estimates": [], "models": []}}

@@ -14,7 +14,8 @@ from test_regional_brief import figure_paths, write_tables
 
 from analysis.context import asean_female_police, asean_victims, read_female_police, read_glotip
 from analysis.context.unodc import KNOWN_SEXES, VICTIMS, composition, regional_totals
-from analysis.context_brief import (
+from analysis.findings.book import FindingsBook
+from analysis.findings.context import (
     CONTEXT_TABLES,
     SECTION,
     ContextFindings,
@@ -24,8 +25,7 @@ from analysis.context_brief import (
     tidy_glotip_victims,
     tidy_tables,
 )
-from analysis.findings import FindingsBook
-from analysis.regional_brief import BriefTables, RegionalFindings
+from analysis.findings.regional import BriefTables, RegionalFindings
 from analysis.tables import write_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,7 +106,7 @@ def police_table() -> pd.DataFrame:
 
 def write_context(root: Path, glotip: pd.DataFrame | None, police: pd.DataFrame | None) -> dict:
     """The tidy tables as the workflow writes them, and the paths the findings step gets."""
-    from analysis.context_brief import empty_table, tidy_female_police
+    from analysis.findings.context import empty_table, tidy_female_police
 
     tables = {name: empty_table(name) for name in CONTEXT_TABLES}
     if glotip is not None:
@@ -216,8 +216,8 @@ def test_section_is_included_as_markdown_with_one_heading(tmp_path: Path) -> Non
 
 def test_rendered_brief_with_context_is_two_to_four_pages(tmp_path: Path) -> None:
     pypdf = pytest.importorskip("pypdf")
-    from analysis.brief_figures import theme_cooccurrence, training_gain, women_by_country
-    from analysis.findings import to_yaml
+    from analysis.findings.book import to_yaml
+    from analysis.findings.figures import theme_cooccurrence, training_gain, women_by_country
     from analysis.render import render_brief
 
     paths = write_tables(tmp_path)

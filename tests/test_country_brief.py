@@ -7,16 +7,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.country_brief import (
+from analysis.errors import WpsInputError
+from analysis.findings.book import SUPPRESSED
+from analysis.findings.country import (
     CountryFindings,
     country_note,
     plan_country_briefs,
     plan_entry,
     slugify,
 )
-from analysis.errors import WpsInputError
-from analysis.findings import SUPPRESSED
-from analysis.regional_brief import BriefTables
+from analysis.findings.regional import BriefTables
 
 NOTE = "# {country}: no brief for {wave}\n{respondents} officers, fewer than {minimum}.\n"
 

@@ -11,14 +11,14 @@ import pytest
 import yaml
 from r_oracle import run_r
 
-from analysis.dataset_brief import DatasetBrief, Labels, ModelInputs, group_label
-from analysis.estimate import run_estimates, run_models
-from analysis.findings import estimate_row, to_yaml
-from analysis.model_figures import model_terms_figure
-from analysis.plan import validate_plan
+from analysis.config.plan import validate_plan
+from analysis.figures.models import model_terms_figure
+from analysis.findings.book import estimate_row, to_yaml
+from analysis.findings.dataset import DatasetBrief, Labels, ModelInputs, group_label
 from analysis.render import render_brief
 from analysis.render.findings_file import load_findings
-from analysis.report_projects import brief_document
+from analysis.render.projects import brief_document
+from analysis.survey.estimate import run_estimates, run_models
 
 REPO = Path(__file__).resolve().parents[1]
 API = REPO.parent / "shared" / "reference-data" / "api"

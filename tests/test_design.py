@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
+from analysis.survey.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
 
 
 def _frame(seed: int = 1, n_strata: int = 3, psus: int = 4, per_psu: int = 5) -> pd.DataFrame:
@@ -247,7 +247,7 @@ def test_first_stage_fpc_with_two_stages_is_refused_not_under_reported():
 def test_plan_must_choose_lonely_psu(tmp_path):
     import yaml
 
-    from analysis.plan import PlanError, load_plan
+    from analysis.config.plan import PlanError, load_plan
 
     plan = {
         "version": 1,
@@ -264,7 +264,7 @@ def test_plan_must_choose_lonely_psu(tmp_path):
 
 
 def test_estimate_tables_flag_rows_resting_on_lonely_strata():
-    from analysis.estimate import COLUMNS, run_estimates
+    from analysis.survey.estimate import COLUMNS, run_estimates
 
     entry = {
         "design": {"weight": "w", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"},

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from r_oracle import requires_r, run_r
 
-from analysis.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
+from analysis.survey.design import DesignError, SurveyDesign, svy_mean, svy_proportion, svy_total
 
 pytestmark = requires_r
 

@@ -1,4 +1,4 @@
-"""Tests for analysis.figures: house style, byte-stable files, suppressed estimates."""
+"""Tests for analysis.figures.draw: house style, byte-stable files, suppressed estimates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analysis.figures import (
+from analysis.figures.draw import (
     OKABE_ITO,
     STYLE,
     SUPPRESSED_LABEL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.findings import (
+from analysis.findings.book import (
     SUPPRESSED,
     FindingsBook,
     MissingRow,

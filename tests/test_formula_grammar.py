@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.design import DesignError
-from analysis.estimate import run_models
-from analysis.formula_grammar import ALLOWED, FormulaError, check_formula, safe_eval_env
-from analysis.plan import PlanError, load_plan, validate_plan
+from analysis.config.formula_grammar import ALLOWED, FormulaError, check_formula, safe_eval_env
+from analysis.config.plan import PlanError, load_plan, validate_plan
+from analysis.survey.design import DesignError
+from analysis.survey.estimate import run_models
 
 PLAN = Path(__file__).resolve().parents[1] / "config" / "plan.yaml"
 SENTINEL = "pwned.txt"

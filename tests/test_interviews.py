@@ -12,7 +12,7 @@ import pytest
 from scipy.stats import hypergeom
 
 from analysis.errors import WpsInputError
-from analysis.interviews import (
+from analysis.interviews.themes import (
     code_frequencies,
     code_table,
     cooccurrence,

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from analysis.errors import ConfigError
-from analysis.hashing import sha256_file
-from analysis.pseudonymise import (
+from analysis.clean.pseudonymise import (
     EXAMPLE_DATA_SHA256,
     EXAMPLE_KEY,
     load_key,
     pseudonymise,
     warn_if_example_key,
 )
+from analysis.errors import ConfigError
+from analysis.hashing import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"
@@ -183,7 +183,7 @@ def test_a_run_warns_once_on_the_console_and_keeps_its_tables_owner_only(
 ) -> None:
     """Snakemake on the bundled training wave: the warning on the run's console exactly once
     (the clean job's copy goes to its log), and the row-level outputs owner-only."""
-    from analysis.tiers import check_tiers
+    from analysis.provenance.tiers import check_tiers
     from tests.workflow_run import copy_project, run_snakemake
 
     root = copy_project(tmp_path / "project")

@@ -16,11 +16,11 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from analysis.clean import MISSING_SUFFIX, clean
-from analysis.codebook import codebook_from_dict, load_codebook
+from analysis.clean.wave import MISSING_SUFFIX, clean
 from analysis.errors import StructuralError
 from analysis.io import read_raw
-from analysis.validate import validate, with_file_missing
+from analysis.validate.codebook import codebook_from_dict, load_codebook
+from analysis.validate.wave import validate, with_file_missing
 
 KEY = b"test-key-0123456789abcdef"
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.model_figures import model_terms_figure
+from analysis.figures.models import model_terms_figure
 
 
 def terms(**ratio) -> pd.DataFrame:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from analysis.design import DesignError, SurveyDesign, svy_mean
-from analysis.models import svy_glm
+from analysis.survey.design import DesignError, SurveyDesign, svy_mean
+from analysis.survey.models import svy_glm
 
 TRUTH = {"Intercept": 0.4, "x": 0.5, "z": -0.6}
 
@@ -258,7 +258,7 @@ def test_term_tests_are_wald_f_tests_of_each_term():
 
 
 def test_plan_event_reaches_the_model_and_a_missing_one_is_named():
-    from analysis.estimate import run_models
+    from analysis.survey.estimate import run_models
 
     df = _clustered(np.random.default_rng(26), "binomial")
     df["answer"] = np.where(df["y"] == 1, "Yes", "No")
@@ -275,7 +275,7 @@ def test_plan_event_reaches_the_model_and_a_missing_one_is_named():
 
 
 def test_model_figure_says_which_event_is_modelled(tmp_path):
-    from analysis.model_figures import model_terms_figure
+    from analysis.figures.models import model_terms_figure
 
     df = _clustered(np.random.default_rng(27), "binomial")
     df["answer"] = np.where(df["y"] == 1, "Yes", "No")

@@ -6,7 +6,7 @@ this module adds the other families the plan can ask for:
 * **poisson**: ``svy_glm(family="poisson")`` against ``svyglm(family = quasipoisson())`` on R's
   own ``data(api)`` (stratified and one-stage cluster designs): coefficients and SEs to 4
   significant digits, df exactly.
-* **ordinal**: :func:`analysis.ordinal.svy_ordinal` against ``svyolr``. Both use the
+* **ordinal**: :func:`analysis.survey.ordinal.svy_ordinal` against ``svyolr``. Both use the
   ``MASS::polr`` convention ``logit P(Y <= k) = zeta_k - x'b``, so our thresholds ``1|2``, ...
   ARE R's ``zeta`` (same sign, same order) and our slopes ARE R's ``coef``; no sign flips.
   R's default ``optim`` stops at ``reltol = 1e-8`` (estimates about 1e-5 off the optimum), so R
@@ -49,9 +49,9 @@ from r_oracle import requires_r, run_r
 from scipy.special import expit
 from test_design_r_oracle import Spec, _columns, _data, _lonely_first_stage_total, specs
 
-from analysis.design import DesignError, SurveyDesign
-from analysis.models import svy_glm
-from analysis.ordinal import svy_ordinal
+from analysis.survey.design import DesignError, SurveyDesign
+from analysis.survey.models import svy_glm
+from analysis.survey.ordinal import svy_ordinal
 
 pytestmark = requires_r
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from r_oracle import requires_r, run_r
 
-from analysis.design import DesignError, SurveyDesign
-from analysis.models import svy_glm
+from analysis.survey.design import DesignError, SurveyDesign
+from analysis.survey.models import svy_glm
 
 pytestmark = requires_r
 

@@ -8,10 +8,10 @@ import pytest
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.numdiff import approx_fprime
 
-from analysis.design import DesignError, SurveyDesign
-from analysis.estimate import run_models
-from analysis.models import svy_glm
-from analysis.ordinal import WeightedOrderedModel, derivatives, svy_ordinal, threshold_names
+from analysis.survey.design import DesignError, SurveyDesign
+from analysis.survey.estimate import run_models
+from analysis.survey.models import svy_glm
+from analysis.survey.ordinal import WeightedOrderedModel, derivatives, svy_ordinal, threshold_names
 
 SLOPES = {"x": 0.8, "z": -0.5}
 CUTS = np.array([-1.0, 0.3, 1.6])  # thresholds 1|2, 2|3, 3|4

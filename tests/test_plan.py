@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.design import OVERALL
-from analysis.estimate import COLUMNS, run_estimates, run_models
-from analysis.plan import PlanError, load_plan
+from analysis.config.plan import PlanError, load_plan
+from analysis.survey.design import OVERALL
+from analysis.survey.estimate import COLUMNS, run_estimates, run_models
 
 PLAN = Path(__file__).resolve().parents[1] / "config" / "plan.yaml"
 

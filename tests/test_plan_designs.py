@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from r_oracle import requires_r, run_r
 
-from analysis.estimate import make_design, run_estimates
-from analysis.plan import PlanError, design_of, validate_plan
+from analysis.config.plan import PlanError, design_of, validate_plan
+from analysis.survey.estimate import make_design, run_estimates
 
 API = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "api"
 STRATIFIED = {"weight": "pw", "strata": "stype", "fpc": "fpc", "lonely_psu": "fail"}

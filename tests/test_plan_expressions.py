@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.estimate import run_estimates, run_models
-from analysis.plan import PlanError, validate_plan
-from analysis.plan_expressions import ExpressionError, apply_derivations, parse_expression
+from analysis.config.plan import PlanError, validate_plan
+from analysis.config.plan_expressions import ExpressionError, apply_derivations, parse_expression
+from analysis.survey.estimate import run_estimates, run_models
 from tests.r_oracle import requires_r, run_r
 
 API = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "api"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import WpsInputError
-from analysis.plausibility import check_wave, large_changes
+from analysis.validate.plausibility import check_wave, large_changes
 
 
 def shares(women: float, trained: float = 0.4) -> pd.DataFrame:

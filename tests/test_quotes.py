@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.quotes import (
+from analysis.interviews.quotes import (
     NO_CONSENT,
     UNCERTAIN_SCRIPT,
     UNCERTAIN_WORD,

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from r_oracle import requires_r, run_r
 from test_replicate import _compare
 
-from analysis.calibrate import margin, poststratify
-from analysis.design import DesignError, SurveyDesign
-from analysis.ratio_quantile import qrule_math, svy_quantile, svy_ratio
-from analysis.replicate import as_replicate
+from analysis.survey.calibrate import margin, poststratify
+from analysis.survey.design import DesignError, SurveyDesign
+from analysis.survey.ratio_quantile import qrule_math, svy_quantile, svy_ratio
+from analysis.survey.replicate import as_replicate
 
 API = Path("/work/shared/reference-data/api")
 QUANTILES = (0.1, 0.5, 0.75)
@@ -254,7 +254,7 @@ def test_quantile_outside_unit_interval_is_refused():
 
 
 def _plan(design: dict, estimates: list[dict]) -> dict:
-    from analysis.plan import validate_plan
+    from analysis.config.plan import validate_plan
 
     return validate_plan({"datasets": {"api": {"design": design, "estimates": estimates}}})["api"]
 
@@ -262,7 +262,7 @@ def _plan(design: dict, estimates: list[dict]) -> dict:
 @pytest.mark.skipif(not (API / "apiclus1.csv").exists(), reason=f"API data absent from {API}")
 def test_plan_runs_ratio_quantile_replicate_and_calibration():
     """The plan's blocks reach the R-checked functions unchanged (same numbers as direct)."""
-    from analysis.estimate import run_estimates
+    from analysis.survey.estimate import run_estimates
 
     data = pd.read_csv(API / "apiclus1.csv")
     jk1 = as_replicate(SurveyDesign(data, "pw", psu="dnum", lonely_psu="fail"), "JK1")
@@ -299,7 +299,7 @@ def test_plan_runs_ratio_quantile_replicate_and_calibration():
 
 
 def test_plan_schema_requires_a_denominator_for_ratios():
-    from analysis.plan import PlanError
+    from analysis.config.plan import PlanError
 
     with pytest.raises(PlanError, match="denominator"):
         _plan(
@@ -309,7 +309,7 @@ def test_plan_schema_requires_a_denominator_for_ratios():
 
 
 def test_plan_refuses_models_on_replicate_designs():
-    from analysis.estimate import run_models
+    from analysis.survey.estimate import run_models
 
     data = pd.DataFrame({"w": [1.0, 2.0, 1.5], "y": [1.0, 2.0, 3.0], "x": [0.0, 1.0, 1.0]})
     data = data.assign(r1=[0.0, 3.0, 2.0], r2=[2.0, 0.0, 2.0], r3=[2.0, 3.0, 0.0])

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.discover import WAVE_PATTERN, wave_files
 from analysis.errors import WpsInputError
-from analysis.raw_integrity import check_raw_inputs, compare_checksums
+from analysis.ingest.discover import WAVE_PATTERN, wave_files
+from analysis.ingest.raw_integrity import check_raw_inputs, compare_checksums
 from analysis.synth.common import write_sha256sums
 
 REPO = Path(__file__).resolve().parents[1]

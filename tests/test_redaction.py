@@ -18,12 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.clean import clean
-from analysis.codebook import codebook_from_dict, load_codebook
-from analysis.errors import CodebookError
-from analysis.io import RawTable
-from analysis.quotes import build_quote_bank
-from analysis.redaction import (
+from analysis.clean.redaction import (
     NAME,
     PHONE,
     Redactor,
@@ -31,7 +26,12 @@ from analysis.redaction import (
     redact,
     typed_identifiers_from,
 )
-from analysis.validate import validate
+from analysis.clean.wave import clean
+from analysis.errors import CodebookError
+from analysis.interviews.quotes import build_quote_bank
+from analysis.io import RawTable
+from analysis.validate.codebook import codebook_from_dict, load_codebook
+from analysis.validate.wave import validate
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.design import SurveyDesign, svy_mean, svy_total
-from analysis.models import svy_glm
+from analysis.survey.design import SurveyDesign, svy_mean, svy_total
+from analysis.survey.models import svy_glm
 
 API = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "api"
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from analysis.errors import WpsInputError
-from analysis.findings import SUPPRESSED
-from analysis.regional_brief import (
+from analysis.findings.book import SUPPRESSED
+from analysis.findings.regional import (
     BriefTables,
     RegionalFindings,
     covariates_sentence,
@@ -411,7 +411,7 @@ def test_change_since_previous_wave_and_first_wave(tmp_path: Path) -> None:
 
 
 def test_findings_file_is_deterministic_yaml(tmp_path: Path) -> None:
-    from analysis.findings import to_yaml
+    from analysis.findings.book import to_yaml
 
     one = to_yaml(build(tmp_path).to_dict("T", 0, {}))
     two = to_yaml(build(tmp_path).to_dict("T", 0, {}))
@@ -422,8 +422,8 @@ def test_findings_file_is_deterministic_yaml(tmp_path: Path) -> None:
 def render_regional_pdf(tmp_path: Path, paths: dict[str, str]):
     """The regional brief of fixture tables, figures drawn, rendered to PDF (pandoc engine)."""
     pypdf = pytest.importorskip("pypdf")
-    from analysis.brief_figures import theme_cooccurrence, training_gain, women_by_country
-    from analysis.findings import to_yaml
+    from analysis.findings.book import to_yaml
+    from analysis.findings.figures import theme_cooccurrence, training_gain, women_by_country
     from analysis.render import render_brief
 
     women_by_country(pd.read_parquet(paths["estimates"]), tmp_path / "women_by_country", 10)
@@ -473,7 +473,7 @@ def test_every_model_term_of_the_plan_becomes_a_finding(tmp_path: Path) -> None:
 
 def framework_tables(tmp_path: Path) -> dict[str, str]:
     """The bundled results framework's progress table and codebook where the workflow puts them."""
-    from analysis.results_framework import progress_table, read_framework
+    from analysis.results_framework.indicators import progress_table, read_framework
 
     root = Path(__file__).resolve().parents[1]
     raw = read_framework(root / "data" / "raw" / "results_framework" / "2019.csv")

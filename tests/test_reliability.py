@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.reliability import (
+from analysis.interviews.reliability import (
     ALL_CODES,
     agreement_table,
     cohen_kappa,

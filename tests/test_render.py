@@ -15,14 +15,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.figures import bar_with_ci, save_figure
+from analysis.figures.draw import bar_with_ci, save_figure
+from analysis.findings.book import escape_md
 from analysis.render import RenderInputError, engine_versions, render_brief
 from analysis.render.docx_reference import normalise_docx
 from analysis.render.findings_file import load_findings
 from analysis.render.fonts import font_dirs, missing_scripts
-from analysis.render.quarto_md import escape_md, resolve_shortcodes
+from analysis.render.projects import brief_source_files, unresolved_includes
+from analysis.render.quarto_md import resolve_shortcodes
 from analysis.render.staging import stage_brief, write_brief_inputs
-from analysis.report_projects import brief_source_files, unresolved_includes
 
 REPO = Path(__file__).resolve().parents[1]
 REGIONAL = REPO / "reports" / "regional" / "regional.qmd"

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from r_oracle import requires_r, run_r
 
-from analysis.design import DesignError, SurveyDesign
-from analysis.replicate import (
+from analysis.survey.design import DesignError, SurveyDesign
+from analysis.survey.replicate import (
     ReplicateDesign,
     as_replicate,
     qr_rank,
@@ -353,7 +353,7 @@ def test_bootstrap_variance_of_a_total_is_the_linearisation_variance_on_average(
     taylor = SurveyDesign(data, "w", strata="h", psu="psu", lonely_psu="fail")
     boot = as_replicate(taylor, "bootstrap", replicates=4000, seed=11)
     assert boot.scale == pytest.approx(10 / (9 * 3999))
-    from analysis.design import svy_total
+    from analysis.survey.design import svy_total
 
     se_taylor = svy_total(taylor, "y")["se"].iloc[0]
     se_boot = rep_total(boot, "y")["se"].iloc[0]

@@ -15,21 +15,20 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.clean import pseudonymised_fields
-from analysis.codebook import load_codebook
+from analysis.clean.wave import pseudonymised_fields
 from analysis.errors import WpsInputError
-from analysis.findings import to_yaml
-from analysis.io import read_raw
-from analysis.render import render_brief
-from analysis.render.findings_file import load_findings
-from analysis.report_projects import brief_document
-from analysis.results_brief import (
+from analysis.findings.book import to_yaml
+from analysis.findings.results import (
     ResultsBrief,
     headline_indicators,
     progress_figure,
     progress_label,
 )
-from analysis.results_framework import (
+from analysis.io import read_raw
+from analysis.render import render_brief
+from analysis.render.findings_file import load_findings
+from analysis.render.projects import brief_document
+from analysis.results_framework.indicators import (
     KEY,
     check_framework,
     count_from_percent,
@@ -43,7 +42,8 @@ from analysis.results_framework import (
     sex_sentence,
     source_date_epoch,
 )
-from analysis.validate import validate
+from analysis.validate.codebook import load_codebook
+from analysis.validate.wave import validate
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw" / "results_framework"

@@ -11,7 +11,7 @@ from test_provenance import fake_snakemake
 from workflow_run import copy_project, run_snakemake, snakemake_executable
 
 from analysis.provenance import job
-from analysis.run_summary import clear_failure_notes, failure_notes, run_summary
+from analysis.run.summary import clear_failure_notes, failure_notes, run_summary
 
 
 def test_a_failing_job_leaves_a_note_that_its_next_success_removes(tmp_path: Path, monkeypatch):

@@ -8,13 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.clean import clean
-from analysis.codebook import load_codebook
-from analysis.estimate import run_estimates
-from analysis.findings import protect_for_brief, with_cell_counts
+from analysis.clean.wave import clean
+from analysis.config.plan import load_plan
+from analysis.findings.book import protect_for_brief, with_cell_counts
 from analysis.io import read_raw
-from analysis.plan import load_plan
-from analysis.validate import validate
+from analysis.survey.estimate import run_estimates
+from analysis.validate.codebook import load_codebook
+from analysis.validate.wave import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw" / "officer_survey"

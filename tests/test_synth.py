@@ -387,7 +387,7 @@ def test_codebook_matches_files(out: Path, dataset: str, module, waves) -> None:
 
 
 def test_codebooks_pass_the_project_schema(out: Path) -> None:
-    codebook = pytest.importorskip("analysis.codebook")
+    codebook = pytest.importorskip("analysis.validate.codebook")
     for dataset in ("officer_survey", "training", "interviews"):
         book = codebook.load_codebook(out / dataset / "codebook.json")
         assert book.fields

@@ -11,10 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.codebook import codebook_from_dict
 from analysis.io import RawTable
-from analysis.tables import write_csv
-from analysis.tiers import (
+from analysis.provenance.tiers import (
     check_tiers,
     is_restricted,
     owner_only,
@@ -23,7 +21,9 @@ from analysis.tiers import (
     protect_tree,
     remove_leftover_identifier_tables,
 )
-from analysis.validate import validate
+from analysis.tables import write_csv
+from analysis.validate.codebook import codebook_from_dict
+from analysis.validate.wave import validate
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "workflow" / "rules"
@@ -99,7 +99,8 @@ def test_no_restricted_output_is_embedded_in_the_report() -> None:
 
 
 def test_interview_tables_in_the_report_are_the_disclosure_controlled_ones() -> None:
-    """themes.csv and theme_cooccurrence.csv pass analysis.disclosure.protect_crosstab in the
+    """themes.csv and theme_cooccurrence.csv pass analysis.disclosure.protect_crosstab in
+    the
     adapter; no other interview table may be embedded."""
     interview = {Path(p).name for _, p in report_entries() if p.startswith("interviews/")}
     assert interview <= {"themes.csv", "theme_cooccurrence.csv"}, interview

@@ -87,8 +87,8 @@ def _run_table(git: dict, tmp_path) -> dict[str, str]:
     """The brief's provenance table (item -> value) for inputs described with this git state."""
     from types import SimpleNamespace
 
+    from analysis.provenance.runinfo import brief_provenance
     from analysis.render.staging import _provenance_tables
-    from analysis.runinfo import brief_provenance
 
     described = tmp_path / "inputs.json"
     described.write_text("{}")

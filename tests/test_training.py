@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.clean import clean
-from analysis.codebook import load_codebook
+from analysis.clean.wave import clean
 from analysis.io import read_raw
 from analysis.synth.training import MODULES, TRUE_EFFECTS
-from analysis.training import ancova, attrition, gains, hedges_g
-from analysis.validate import validate
+from analysis.training.prepost import ancova, attrition, gains, hedges_g
+from analysis.validate.codebook import load_codebook
+from analysis.validate.wave import validate
 from benchmarks.training_coverage import coverage_of_setting
 from tests.r_oracle import requires_r, run_r
 

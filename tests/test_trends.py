@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.estimate import COLUMNS
-from analysis.trends import TREND_COLUMNS, compare_waves
+from analysis.survey.estimate import COLUMNS
+from analysis.survey.trends import TREND_COLUMNS, compare_waves
 
 
 def _wave(rows: list[tuple]) -> pd.DataFrame:

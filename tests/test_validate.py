@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.codebook import codebook_from_dict
 from analysis.errors import StructuralError, WpsInputError
 from analysis.io import RawTable
-from analysis.validate import MAX_VALUE_CHARS, QUARANTINE_COLUMNS, validate
+from analysis.validate.codebook import codebook_from_dict
+from analysis.validate.wave import MAX_VALUE_CHARS, QUARANTINE_COLUMNS, validate
 
 SPEC = {
     "name": "officer_survey",
@@ -298,7 +298,7 @@ def test_reconciliation_property(case) -> None:
     ],
 )
 def test_per_value_equals_element_wise_map(values):
-    from analysis.validate import code_text, per_value
+    from analysis.validate.wave import code_text, per_value
 
     def plain(series: pd.Series) -> list:
         return [None if v is None or (isinstance(v, float) and v != v) else v for v in series]

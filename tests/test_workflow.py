@@ -35,12 +35,12 @@ from workflow_run import (
     tree_hashes,
 )
 
-from analysis.discover import wave_files
-from analysis.plan import load_plan
+from analysis.config.plan import load_plan
+from analysis.ingest.discover import wave_files
 from analysis.render import render_brief
 from analysis.render.findings_file import load_findings
+from analysis.render.projects import brief_document, unresolved_includes
 from analysis.render.staging import stage_brief
-from analysis.report_projects import brief_document, unresolved_includes
 
 pytestmark = [
     pytest.mark.workflow,

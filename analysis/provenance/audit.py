@@ -30,7 +30,7 @@ from analysis.provenance.manifest import (
     lineage,
     raw_files,
 )
-from analysis.tiers import check_tiers
+from analysis.provenance.tiers import check_tiers
 
 RERUN = "rerun the workflow (make run)"
 # Files Snakemake or the Makefile add beside the manifest after it is written.

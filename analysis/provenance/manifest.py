@@ -16,9 +16,9 @@ from typing import Any
 
 from analysis.errors import WpsInputError
 from analysis.hashing import file_fact, sha256_bytes
+from analysis.ingest.raw_integrity import compare_checksums
 from analysis.provenance.common import MANIFEST_SCHEMA, display_path, dumps, write_json_atomic
 from analysis.provenance.record import load_records
-from analysis.raw_integrity import compare_checksums
 
 PROVENANCE_FILES = ("manifest.json", "ro-crate-metadata.json")  # in <results>/provenance/
 JOB_FIELDS = (

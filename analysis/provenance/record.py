@@ -256,7 +256,7 @@ class Job:
 
     def _failure_note(self) -> Path:
         """Beside the job's log: present while the job's last run failed (read by the
-        end-of-run summary, analysis.run_summary)."""
+        end-of-run summary, analysis.run.summary)."""
         return Path(self.log_paths[0]).with_suffix(".failed")
 
     def _first_input(self) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from analysis.render.errors import RenderInputError
-from analysis.report_projects import brief_kind
+from analysis.render.projects import brief_kind
 
 # Variables the renderer adds itself; a finding may not reuse these keys.
 RESERVED_KEYS = frozenset(

@@ -12,13 +12,13 @@ import argparse
 from pathlib import Path
 
 from analysis.render.findings_file import load_findings
-from analysis.render.staging import write_brief_inputs
-from analysis.report_projects import (
+from analysis.render.projects import (
     REPORTS_DIR,
     brief_document,
     brief_project,
     unresolved_includes,
 )
+from analysis.render.staging import write_brief_inputs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,22 +9,17 @@ from typing import Any
 
 import yaml
 
+from analysis.findings.book import escape_md
 from analysis.render.errors import RenderInputError
 
 SHORTCODE = re.compile(r"\{\{<\s*([A-Za-z][\w-]*)\s*(.*?)\s*>\}\}")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*\n", re.DOTALL)
-MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#$|~^@])")
 
 PAGEBREAK = (
     "\n```{=typst}\n#pagebreak()\n```\n\n"
     '```{=html}\n<div style="break-after: page;"></div>\n```\n\n'
     '```{=openxml}\n<w:p><w:r><w:br w:type="page"/></w:r></w:p>\n```\n'
 )
-
-
-def escape_md(text: str) -> str:
-    """Backslash-escape markdown punctuation so a value prints exactly as written."""
-    return MD_SPECIAL.sub(r"\\\1", text)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:

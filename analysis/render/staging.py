@@ -19,10 +19,16 @@ from typing import Any
 
 import yaml
 
-from analysis.cluster import execution_place
 from analysis.render.docx_reference import DocxFooter, build_reference_docx
 from analysis.render.errors import RenderInputError
 from analysis.render.findings_file import BriefFindings, suppressed_note
+from analysis.render.projects import (
+    STYLE_DIR,
+    STYLE_FILES,
+    brief_source_files,
+    is_generated,
+    unresolved_includes,
+)
 from analysis.render.quarto_md import (
     escape_md,
     figure_markdown,
@@ -31,13 +37,7 @@ from analysis.render.quarto_md import (
     table_markdown,
 )
 from analysis.render.versions import engine_label
-from analysis.report_projects import (
-    STYLE_DIR,
-    STYLE_FILES,
-    brief_source_files,
-    is_generated,
-    unresolved_includes,
-)
+from analysis.run.cluster import execution_place
 
 QUARTO_CONFIG = "_quarto.yml"
 

@@ -3,12 +3,12 @@
 import sys
 from pathlib import Path
 
-from analysis.config_checks import check_config
-from analysis.discover import latest_wave, wave_files
+from analysis.config.checks import check_config
+from analysis.ingest.discover import latest_wave, wave_files
 from analysis.errors import WpsInputError
-from analysis.raw_integrity import check_raw_inputs
-from analysis.plan import design_of, load_plan
-from analysis.report_projects import (
+from analysis.ingest.raw_integrity import check_raw_inputs
+from analysis.config.plan import design_of, load_plan
+from analysis.render.projects import (
     brief_document,
     brief_kind,
     brief_project,
@@ -506,7 +506,7 @@ def results_progress_outputs() -> dict[str, str]:
 
 def programme_results_tables(wildcards) -> dict[str, str]:
     """The regional brief's programme results section: the progress table and codebook of the
-    first results framework's latest wave (analysis/results_section.py); none without one.
+    first results framework's latest wave (analysis/findings/programme_results.py); none without one.
     """
     frameworks = [d for d in results_framework_datasets() if waves(d)]
     if not frameworks or wildcards.brief != "regional":

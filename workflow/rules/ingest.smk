@@ -2,19 +2,19 @@
 
 import sys
 
-from analysis.cluster import controller_checks as cluster_controller_checks
-from analysis.pseudonymise import warn_if_example_key
-from analysis.run_summary import clear_failure_notes, print_run_summary
-from analysis.tiers import protect_tree, remove_leftover_identifier_tables
+from analysis.run.cluster import controller_checks as cluster_controller_checks
+from analysis.clean.pseudonymise import warn_if_example_key
+from analysis.run.summary import clear_failure_notes, print_run_summary
+from analysis.provenance.tiers import protect_tree, remove_leftover_identifier_tables
 
 
 # Once per run, on the console (the clean jobs' stderr goes to their logs): the public example
 # key's warning, and raw rows left by waves that no longer exist deleted. When a run starts (after
-# a killed one) and ends, every restricted output is made owner-only (analysis/tiers.py). At the
+# a killed one) and ends, every restricted output is made owner-only (analysis/provenance/tiers.py). At the
 # end, one summary: the jobs that failed (the others ran: `make run` keeps going) and every
-# warning about the data (analysis/run_summary.py).
+# warning about the data (analysis/run/summary.py).
 onstart:
-    # SLURM: the key from a key file only; shared paths (analysis/cluster.py)
+    # SLURM: the key from a key file only; shared paths (analysis/run/cluster.py)
     cluster_controller_checks(workflow, config, Path(workflow.basedir))
     clear_failure_notes(RESULTS)
     warn_if_example_key(config["pseudonymisation"])
@@ -84,7 +84,7 @@ rule clean_wave:
         raw=raw_wave_file,
     output:
         table=f"{RESULTS}/clean/{{dataset}}/{{wave}}.parquet",
-        # row-level: restricted tier (analysis/tiers.py), so never embedded in the report
+        # row-level: restricted tier (analysis/provenance/tiers.py), so never embedded in the report
         csv=f"{RESULTS}/clean/{{dataset}}/{{wave}}.csv",
         codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
         missing=f"{RESULTS}/clean/{{dataset}}/{{wave}}.missing.csv",

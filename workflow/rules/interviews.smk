@@ -7,7 +7,7 @@ rule analyse_interviews:
         codebook=codebook_file,
     output:
         # Only tables through disclosure control (themes, theme co-occurrence) go in the report;
-        # the others have cells of 1-4 interviewees: restricted tier (analysis/tiers.py).
+        # the others have cells of 1-4 interviewees: restricted tier (analysis/provenance/tiers.py).
         frequencies=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/frequencies.csv",
         themes=report(
             f"{RESULTS}/interviews/{{dataset}}/{{wave}}/themes.csv",

@@ -6,7 +6,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.disclosure import protect_crosstab
-from analysis.interviews import (
+from analysis.interviews.quotes import build_quote_bank
+from analysis.interviews.reliability import reliability_table
+from analysis.interviews.themes import (
     code_frequencies,
     codes_from_codebook,
     cooccurrence,
@@ -16,10 +18,8 @@ from analysis.interviews import (
     theme_matrix,
 )
 from analysis.provenance import job
-from analysis.quotes import build_quote_bank
-from analysis.reliability import reliability_table
+from analysis.provenance.tiers import protect_outputs
 from analysis.tables import write_csv
-from analysis.tiers import protect_outputs
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.provenance import job
+from analysis.provenance.tiers import protect_outputs
 from analysis.tables import write_csv, write_table
-from analysis.tiers import protect_outputs
-from analysis.training import ancova, attrition, gains
+from analysis.training.prepost import ancova, attrition, gains
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 

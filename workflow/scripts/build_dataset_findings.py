@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.dataset_brief import DatasetBrief, Labels, ModelInputs
-from analysis.findings import to_yaml
+from analysis.findings.book import to_yaml
+from analysis.findings.dataset import DatasetBrief, Labels, ModelInputs
 from analysis.provenance import job
-from analysis.runinfo import brief_provenance
+from analysis.provenance.runinfo import brief_provenance
 from analysis.tables import write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import yaml
 
-from analysis import country_brief
-from analysis.findings import to_yaml
+from analysis.findings import country as country_brief
+from analysis.findings.book import to_yaml
+from analysis.findings.regional import TITLE, BriefTables, RegionalFindings
 from analysis.provenance import job
-from analysis.regional_brief import TITLE, BriefTables, RegionalFindings
-from analysis.runinfo import brief_provenance
+from analysis.provenance.runinfo import brief_provenance
 from analysis.tables import write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.plausibility import check_wave
 from analysis.provenance import job
 from analysis.tables import write_json
+from analysis.validate.plausibility import check_wave
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 

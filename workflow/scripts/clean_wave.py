@@ -1,21 +1,21 @@
 """Snakemake adapter: clean one validated wave (identifiers out, pseudonyms in, labels applied).
 
 The key comes from `pseudonymisation.key_file` (preferred) or its environment variable; the
-public example key only for the bundled synthetic raw file (analysis.pseudonymise.load_key).
-The cleaned wave is row-level, so restricted tier: written owner-only (analysis.tiers).
+public example key only for the bundled synthetic raw file (analysis.clean.pseudonymise.load_key).
+The cleaned wave is row-level, so restricted tier: written owner-only (analysis.provenance.tiers).
 """
 
 import json
 from pathlib import Path
 
-from analysis.clean import clean, pseudonymised_fields
-from analysis.codebook import load_codebook
+from analysis.clean.pseudonymise import load_key
+from analysis.clean.wave import clean, pseudonymised_fields
 from analysis.io import read_ingested
 from analysis.provenance import job
-from analysis.pseudonymise import load_key
+from analysis.provenance.tiers import owner_only, protect
 from analysis.tables import write_csv, write_json, write_parquet
-from analysis.tiers import owner_only, protect
-from analysis.validate import refuse_wave_without_valid_rows, with_file_missing
+from analysis.validate.codebook import load_codebook
+from analysis.validate.wave import refuse_wave_without_valid_rows, with_file_missing
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 

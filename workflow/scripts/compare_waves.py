@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.provenance import job
+from analysis.survey.trends import compare_waves
 from analysis.tables import write_table
-from analysis.trends import compare_waves
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.provenance import job
-from analysis.runinfo import describe_inputs, source_date_epoch
+from analysis.provenance.runinfo import describe_inputs, source_date_epoch
 from analysis.tables import write_json
 
 sm = snakemake  # noqa: F821 (snakemake is injected)

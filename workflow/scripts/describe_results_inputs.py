@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.provenance import job
-from analysis.results_framework import source_date_epoch
-from analysis.runinfo import describe_inputs
+from analysis.provenance.runinfo import describe_inputs
+from analysis.results_framework.indicators import source_date_epoch
 from analysis.tables import write_json
 
 sm = snakemake  # noqa: F821 (snakemake is injected)

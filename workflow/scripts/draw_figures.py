@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.brief_figures import theme_cooccurrence, training_gain, women_by_country
+from analysis.findings.figures import theme_cooccurrence, training_gain, women_by_country
 from analysis.provenance import job
 
 sm = snakemake  # noqa: F821 (snakemake is injected)

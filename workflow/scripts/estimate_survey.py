@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.estimate import run_estimates
 from analysis.provenance import job
+from analysis.survey.estimate import run_estimates
 from analysis.tables import write_table
 
 sm = snakemake  # noqa: F821 (snakemake is injected)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.estimate import run_models
-from analysis.model_figures import model_terms_figure
+from analysis.figures.models import model_terms_figure
 from analysis.provenance import job
+from analysis.survey.estimate import run_models
 from analysis.tables import write_json, write_table
 
 sm = snakemake  # noqa: F821 (snakemake is injected)

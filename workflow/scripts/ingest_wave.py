@@ -1,14 +1,14 @@
 """Snakemake adapter: read one raw wave file, keeping labels and user-missing codes.
 
 The ingested table holds raw rows, direct identifiers included: restricted tier, written
-owner-only (see analysis.tiers).
+owner-only (see analysis.provenance.tiers).
 """
 
 from pathlib import Path
 
 from analysis.io import read_raw, write_ingested
 from analysis.provenance import job
-from analysis.tiers import owner_only, protect
+from analysis.provenance.tiers import owner_only, protect
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 

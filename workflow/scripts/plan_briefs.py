@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.country_brief import plan_country_briefs
+from analysis.findings.country import plan_country_briefs
 from analysis.provenance import job
 from analysis.tables import write_json
 

@@ -1,6 +1,6 @@
 """Snakemake adapter: a results framework's progress against its targets, and its chart.
 
-Reads the cleaned wave, refuses what cannot be read honestly (analysis.results_framework:
+Reads the cleaned wave, refuses what cannot be read honestly (analysis.results_framework.indicators:
 a percentage above 100 or without its base, a period that does not parse, ...), writes the
 progress table (parquet and CSV) and the progress chart (SVG, PNG, alt text).
 """
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.findings.results import progress_figure
 from analysis.provenance import job
-from analysis.results_brief import progress_figure
-from analysis.results_framework import check_framework, progress_table
+from analysis.results_framework.indicators import check_framework, progress_table
 from analysis.tables import write_csv, write_parquet
 
 sm = snakemake  # noqa: F821 (snakemake is injected)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from analysis.context_brief import tidy_tables
+from analysis.findings.context import tidy_tables
 from analysis.provenance import job
 from analysis.tables import write_csv
 

@@ -1,18 +1,19 @@
 """Snakemake adapter: check one ingested wave against its codebook; bad rows to quarantine.
 
-Validated rows and the quarantine are restricted tier, written owner-only (analysis.tiers); the
-quarantine names rows by number, never by respondent ID (analysis.validate).
+Validated rows and the quarantine are restricted tier, written owner-only
+(analysis.provenance.tiers); the
+quarantine names rows by number, never by respondent ID (analysis.validate.wave).
 """
 
 import dataclasses
 from pathlib import Path
 
-from analysis.codebook import load_codebook
 from analysis.io import read_ingested, write_ingested
 from analysis.provenance import job
+from analysis.provenance.tiers import owner_only, protect
 from analysis.tables import write_csv, write_json
-from analysis.tiers import owner_only, protect
-from analysis.validate import validate
+from analysis.validate.codebook import load_codebook
+from analysis.validate.wave import validate
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 

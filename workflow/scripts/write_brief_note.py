@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from analysis.country_brief import country_note, plan_entry
+from analysis.findings.country import country_note, plan_entry
 from analysis.provenance import job
 from analysis.tables import write_text
 

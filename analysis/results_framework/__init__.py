@@ -1,0 +1,1 @@
+"""Stage 4d, results framework: a programme's indicators against their targets."""

@@ -1,0 +1,1 @@
+"""The run itself: the end-of-run summary and the checks made on a cluster."""

@@ -1,0 +1,1 @@
+"""Stage 4b, training: pre/post knowledge tests of a training."""

@@ -1,0 +1,945 @@
+"""Validate an ingested wave against its codebook; set bad rows aside in a quarantine table.
+
+Structural problems (a required column missing, a column of the wrong kind altogether) stop the
+run with a `StructuralError`. Row-level problems (a bad value, an unknown code, a duplicate key)
+send the whole row to quarantine, one quarantine row per problem, and the run goes on with the
+rest. Columns the codebook does not know never pass: they might be new identifiers.
+
+Before any row is checked, three things about the file as a whole:
+
+- a codebook with fields still marked `x-identifier: review` is refused (`wps codebook check`);
+- columns are read under their codebook names: a field's `x-source-name` names the raw column
+  (`sch.wide` -> `sch_wide`); a mapping to a column the file lacks is a StructuralError listing
+  the columns that exist. The raw file is never edited;
+- the file's own value labels must agree with the codebook's: a code the file labels otherwise
+  (1 = "Man" in the file, "Woman" in the codebook) refuses the wave with both labels named.
+
+The file's own user-missing codes and ranges (SPSS missing values and ranges, Stata `.a`-`.z`)
+apply even when the codebook does not repeat them (`with_file_missing`); their labels come from
+the file's value labels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import StructuralError, WpsInputError, format_rows
+from analysis.validate.codebook import FALSE_STRINGS, TRUE_STRINGS, Codebook, Field, range_label
+
+if TYPE_CHECKING:
+    from analysis.io import RawTable
+
+ROW_COLUMN = "_row"
+QUARANTINE_COLUMNS = ["file", "row", "column", "value", "rule", "message"]
+# What the quarantine shows instead of a respondent ID: the row number says where to look.
+WITHHELD_ID = "<identifier withheld: see row>"
+RULES = (
+    "type",
+    "required",
+    "out_of_range",
+    "unknown_category",
+    "max_length",
+    "not_unique",
+    "duplicate_key",
+    "date_too_late",
+    "other_wave",
+)
+MAX_VALUE_CHARS = 200
+# A column is unusable (structural, not row-level) when at least this many values, and more
+# than this share of the non-missing values, do not fit the field type.
+STRUCTURAL_MIN_BAD = 3
+STRUCTURAL_SHARE = 0.5
+FAIL_GROUPS_SHOWN = 5
+LABEL_DISAGREEMENTS_SHOWN = 10
+
+
+@dataclass
+class ValidationResult:
+    """Rows that passed (with `_row`), one quarantine row per problem, and the reconciliation."""
+
+    valid: pd.DataFrame
+    quarantine: pd.DataFrame
+    report: dict[str, Any]
+
+
+@dataclass
+class ParsedColumn:
+    """One column read the codebook's way.
+
+    blank: system-missing (NA or empty text); user_missing: a user-missing code of the field;
+    bad_type: a value that does not fit the type; typed: values of the field type (NA where
+    blank, user-missing or bad); code_text: each value as text, for matching codes.
+    """
+
+    blank: pd.Series
+    user_missing: pd.Series
+    bad_type: pd.Series
+    typed: pd.Series
+    code_text: pd.Series
+
+
+def code_text(value: Any) -> str | None:
+    """A value as text the way codes are written in a codebook (`99.0` -> `"99"`)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        if math.isfinite(value) and float(value).is_integer():
+            return str(int(value))
+        return repr(float(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        ts = pd.Timestamp(value)
+        if ts != ts.normalize():
+            return ts.isoformat()
+        try:
+            return ts.date().isoformat()
+        except (NotImplementedError, OverflowError, ValueError):  # year beyond 9999
+            return ts.isoformat().split("T")[0]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _to_bool(value: Any) -> bool | None:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in TRUE_STRINGS:
+        return True
+    if text in FALSE_STRINGS:
+        return False
+    return None
+
+
+def _to_timestamp(value: Any, date_only: bool) -> pd.Timestamp | None:
+    if isinstance(value, bool | int | float | np.number):
+        return None
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            parsed = dt.date.fromisoformat(text) if date_only else dt.datetime.fromisoformat(text)
+            ts = pd.Timestamp(parsed)
+        else:
+            ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(ts):
+        return None
+    return ts.normalize() if date_only else ts
+
+
+def per_value(obj: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """`obj.map(func)`, calling `func` once per distinct value: coded columns repeat a handful
+    of values, so this turns millions of Python calls into dozens. Columns of mixed types fall
+    back to element-wise mapping (booleans among numbers: True == 1 would share one result)."""
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("mixed", "mixed-integer"):
+        return obj.map(func)  # might mix booleans with numbers: keep them apart
+    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    table = np.empty(len(uniques), dtype=object)
+    table[:] = [func(u) for u in uniques]
+    results = np.empty(len(obj), dtype=object)
+    known = codes >= 0
+    results[known] = table[codes[known]]
+    if not known.all():
+        # factorize folds None, NaN and NaT together; map those element-wise to keep them apart
+        results[~known] = [func(v) for v in obj.to_numpy()[~known]]
+    return pd.Series(results, index=obj.index, dtype=object)
+
+
+def _in_missing_range(obj: pd.Series, blank: pd.Series, field: Field) -> pd.Series:
+    """Cells whose number lies in one of the field's user-missing ranges (ends included)."""
+    numbers = pd.to_numeric(obj.where(~blank), errors="coerce").astype(float)
+    inside = pd.Series(False, index=obj.index)
+    for low, high, _label in field.missing_ranges:
+        inside |= ((numbers >= low) & (numbers <= high)).fillna(False)
+    return inside.astype(bool)
+
+
+def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
+    """Read a raw column as `field` says (type, user-missing codes)."""
+    s = values.reset_index(drop=True)
+    obj = s.astype(object)
+    blank = per_value(obj, _is_blank).astype(bool)
+    text = per_value(obj, code_text)
+    codes = set(field.missing_labels())
+    user_missing = ~blank & text.isin(codes)
+    if field.missing_ranges:
+        user_missing |= ~blank & _in_missing_range(obj, blank, field)
+    checked = ~blank & ~user_missing
+
+    if field.type in ("integer", "number"):
+        if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+            numeric = pd.Series(np.nan, index=s.index)
+        else:
+            numeric = pd.to_numeric(obj.where(~blank), errors="coerce").astype(float)
+        ok = numeric.notna() & np.isfinite(numeric.fillna(0.0))
+        if field.type == "integer":
+            ok &= (numeric.fillna(0.0) % 1) == 0
+        typed_float = numeric.where(ok & ~user_missing)
+        typed = typed_float.astype("Float64")
+        if field.type == "integer":
+            typed = typed.astype("Int64")
+    elif field.type == "boolean":
+        parsed = per_value(obj, lambda v: None if _is_blank(v) else _to_bool(v))
+        ok = parsed.notna()
+        typed = parsed.where(ok & ~user_missing).astype("boolean")
+    elif field.type in ("date", "datetime"):
+        date_only = field.type == "date"
+        parsed = per_value(obj, lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
+        ok = parsed.notna()
+        typed = pd.to_datetime(parsed.where(ok & ~user_missing))
+    else:
+        ok = ~blank
+        as_text = per_value(obj, lambda v: v if isinstance(v, str) else code_text(v))
+        typed = as_text.where(checked).astype("string")
+    bad_type = checked & ~ok.astype(bool)
+    return ParsedColumn(blank, user_missing, bad_type, typed, text)
+
+
+def _shown_value(value: Any, field: Field | None) -> str:
+    """A raw value as it may appear in the quarantine file: identifiers never do.
+
+    Direct identifiers (names, phones) and indirect ones (respondent IDs, which the public key
+    of a pseudonym links back to a person) are replaced by a placeholder; the quarantine's row
+    number (1-based data row of the raw file) says where to look.
+    """
+    if _is_blank(value):
+        return ""
+    text = value if isinstance(value, str) else str(code_text(value))
+    if field is not None and field.identifier == "direct":
+        return f"<redacted direct identifier, {len(text)} characters>"
+    if field is not None and field.identifier == "indirect":
+        return WITHHELD_ID
+    return text[:MAX_VALUE_CHARS]
+
+
+def _key_is_identifier(codebook: Codebook, key: list[str]) -> bool:
+    return any(codebook.fields[k].identifier in ("direct", "indirect") for k in key)
+
+
+def _required_fields(codebook: Codebook) -> list[str]:
+    return [n for n, f in codebook.fields.items() if f.required or n in codebook.primary_key]
+
+
+def _check_structure_of_raw_names(data: pd.DataFrame, dataset: str, file: str) -> None:
+    duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+    if duplicated:
+        raise StructuralError(
+            f"columns appear more than once: {', '.join(duplicated)}",
+            dataset=dataset,
+            file=file,
+            column=duplicated[0],
+            hint="give each column a unique name in the raw file",
+        )
+
+
+def _check_structure(data: pd.DataFrame, codebook: Codebook, dataset: str, file: str) -> None:
+    _check_structure_of_raw_names(data, dataset, file)
+    present = {str(c) for c in data.columns}
+    missing = [n for n in _required_fields(codebook) if n not in present]
+    if not missing:
+        return
+    unknown = [str(c) for c in data.columns if str(c) not in codebook.fields]
+    lowered = {c.lower(): c for c in unknown}
+    guesses = []
+    for name in missing:
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+        if close:
+            guesses.append(f"{name!r} might be {' or '.join(repr(lowered[c]) for c in close)}")
+    problem = f"required column(s) missing: {', '.join(missing)}"
+    if guesses:
+        problem += "; the columns look renamed: " + "; ".join(guesses)
+    elif unknown:
+        problem += "; columns the codebook does not know, which might be the missing ones: "
+        problem += ", ".join(repr(c) for c in unknown[:10])
+    raise StructuralError(
+        problem,
+        dataset=dataset,
+        file=file,
+        column=missing[0],
+        hint="map each renamed column to its field with x-source-name in codebook.json (the "
+        "raw file stays as it is), or, if the wave really changed, update the codebook",
+    )
+
+
+def _check_type_usable(
+    name: str, field: Field, parsed: ParsedColumn, raw: pd.Series, dataset: str, file: str
+) -> None:
+    n_checked = int((~parsed.blank & ~parsed.user_missing).sum())
+    n_bad = int(parsed.bad_type.sum())
+    if n_bad >= STRUCTURAL_MIN_BAD and n_bad > STRUCTURAL_SHARE * n_checked:
+        positions = np.flatnonzero(parsed.bad_type.to_numpy())
+        examples = ", ".join(repr(_shown_value(raw.iloc[p], field)[:40]) for p in positions[:3])
+        raise StructuralError(
+            f"{n_bad} of {n_checked} values are not of type {field.type} (e.g. {examples}); "
+            f"the column is unusable",
+            dataset=dataset,
+            file=file,
+            column=name,
+            rows=[int(p) + 1 for p in positions],
+            hint=f"check the export of {name!r} (text where {field.type} is expected, shifted or "
+            "renamed columns), or correct the field type in codebook.json",
+        )
+
+
+def _range_text(field: Field) -> str:
+    parts = []
+    if field.minimum is not None:
+        parts.append(f"minimum {field.minimum}")
+    if field.maximum is not None:
+        parts.append(f"maximum {field.maximum}")
+    return " and ".join(parts)
+
+
+def _bound(value: Any, field: Field) -> Any:
+    return pd.Timestamp(value) if field.type in ("date", "datetime") else value
+
+
+def _row_problems(name: str, field: Field, parsed: ParsedColumn, raw: pd.Series) -> list[dict]:
+    """Row-level problems of one column, as quarantine records without `file`."""
+    problems: list[dict] = []
+
+    def add(mask: pd.Series, rule: str, detail: Any) -> None:
+        for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
+            value = raw.iloc[pos]
+            text = detail(value) if callable(detail) else detail
+            problems.append(
+                {
+                    "row": int(pos) + 1,
+                    "column": name,
+                    "value": _shown_value(value, field),
+                    "rule": rule,
+                    "message": f"column {name!r}, row {pos + 1}: {text}",
+                }
+            )
+
+    shown = lambda v: repr(_shown_value(v, field))  # noqa: E731
+    add(parsed.bad_type, "type", lambda v: f"{shown(v)} is not a valid {field.type}")
+    good = parsed.typed.notna()
+    if field.type in ("integer", "number", "date", "datetime"):
+        too_low = pd.Series(False, index=good.index)
+        too_high = pd.Series(False, index=good.index)
+        if field.minimum is not None:
+            too_low = good & (parsed.typed < _bound(field.minimum, field)).fillna(False)
+        if field.maximum is not None:
+            too_high = good & (parsed.typed > _bound(field.maximum, field)).fillna(False)
+        codes = ", ".join(field.missing_labels()) or "none"
+        add(
+            too_low | too_high,
+            "out_of_range",
+            lambda v: (
+                f"{shown(v)} is outside the {_range_text(field)} "
+                f"(user-missing codes allowed: {codes})"
+            ),
+        )
+    allowed = field.allowed_values()
+    if allowed is not None:
+        if field.type == "string":
+            unknown = good & ~parsed.typed.astype(object).isin({str(a) for a in allowed})
+        elif field.type in ("integer", "number"):
+            unknown = good & ~parsed.typed.astype(float).isin([float(a) for a in allowed])
+        else:
+            unknown = good & ~parsed.typed.astype(object).isin(list(allowed))
+        known = ", ".join(str(a) for a in allowed[:20])
+        codes = ", ".join(field.missing_labels())
+        add(
+            unknown,
+            "unknown_category",
+            lambda v: (
+                f"{shown(v)} is not a known code (valid: {known}"
+                + (f"; user-missing: {codes})" if codes else ")")
+            ),
+        )
+    if field.max_length is not None and field.type == "string":
+        too_long = good & (parsed.typed.str.len() > field.max_length).fillna(False)
+        add(
+            too_long,
+            "max_length",
+            lambda v: (
+                f"text of {len(str(v))} characters is longer than maxLength {field.max_length}"
+            ),
+        )
+    if field.unique:
+        dup = good & parsed.typed.astype(object).where(good).duplicated(keep=False)
+        add(dup, "not_unique", lambda v: f"{shown(v)} appears more than once; it must be unique")
+    return problems
+
+
+def _required_problems(name: str, parsed: ParsedColumn) -> list[dict]:
+    return [
+        {
+            "row": int(pos) + 1,
+            "column": name,
+            "value": "",
+            "rule": "required",
+            "message": f"column {name!r}, row {pos + 1}: a value is required but the cell is empty",
+        }
+        for pos in np.flatnonzero(parsed.blank.to_numpy())
+    ]
+
+
+def _key_problems(codebook: Codebook, parsed: dict[str, ParsedColumn]) -> list[dict]:
+    key = list(codebook.primary_key)
+    if not key or any(k not in parsed for k in key):
+        return []
+    complete = pd.Series(True, index=parsed[key[0]].blank.index)
+    for k in key:
+        complete &= ~parsed[k].blank
+    key_text = pd.Series(
+        [
+            " | ".join(parts)
+            for parts in zip(*(parsed[k].code_text.fillna("") for k in key), strict=True)
+        ],
+        index=complete.index,
+        dtype=object,
+    )
+    dup = complete & key_text.duplicated(keep=False)
+    label = ",".join(key)
+    groups: dict[str, list[int]] = {}
+    for pos in np.flatnonzero(dup.to_numpy()):
+        groups.setdefault(key_text.iloc[pos], []).append(int(pos) + 1)
+    withhold = _key_is_identifier(codebook, key)
+    problems = []
+    for value, rows in groups.items():
+        shown = WITHHELD_ID if withhold else value[:MAX_VALUE_CHARS]
+        named = "primary key" if withhold else f"primary key {value!r}"
+        for row in rows:
+            problems.append(
+                {
+                    "row": row,
+                    "column": label,
+                    "value": shown,
+                    "rule": "duplicate_key",
+                    "message": f"column {label!r}, row {row}: {named} is duplicated "
+                    f"in {format_rows(rows)}; all of them are quarantined",
+                }
+            )
+    return problems
+
+
+def _warnings(
+    table: RawTable, codebook: Codebook, unknown: list[str], missing_optional: list[str]
+) -> list[str]:
+    notes = []
+    if unknown:
+        notes.append(
+            "columns not in the codebook were left out (they might be identifiers; add them to "
+            f"codebook.json if they are needed): {', '.join(unknown)}"
+        )
+    if missing_optional:
+        notes.append(
+            f"optional codebook fields absent from this wave: {', '.join(missing_optional)}"
+        )
+    declared = getattr(table, "missing_codes", None) or {}
+    by_column = {f.column(): f for f in codebook.fields.values()}
+    for column in sorted(declared):
+        field = by_column.get(column)
+        if field is None:
+            continue
+        extra = sorted(
+            {code_text(c) for c in declared[column]} - set(field.missing_labels()) - {None}
+        )
+        extra = [c for c in extra if field.missing_reason(c) is None]
+        valid = [c for c in extra if c in _valid_codes(field)]
+        applied = [c for c in extra if c not in valid]
+        if applied:
+            notes.append(
+                f"the file declares user-missing code(s) {', '.join(applied)} for "
+                f"{field.name!r} that the codebook lacks; they were applied as user-missing with "
+                "the file's labels (add them to codebook.json to make them part of the codebook)"
+            )
+        if valid:
+            notes.append(
+                f"the file declares code(s) {', '.join(valid)} of {field.name!r} user-missing, "
+                "but the codebook lists them as valid values; they were kept as values (correct "
+                "codebook.json if they mean 'no answer')"
+            )
+    return notes
+
+
+def _report(
+    dataset: str,
+    file: str,
+    rows_in: int,
+    rows_valid: int,
+    quarantine: pd.DataFrame,
+    unknown: list[str],
+    missing_optional: list[str],
+    warnings: list[str],
+) -> dict[str, Any]:
+    rows_quarantined = int(quarantine["row"].nunique())
+    by_rule = quarantine.groupby("rule").size().sort_index()
+    by_column = quarantine.groupby("column").size().sort_index()
+    by_both = quarantine.groupby(["rule", "column"]).size().sort_index()
+    report = {
+        "dataset": dataset,
+        "file": file,
+        "rows_in": rows_in,
+        "rows_valid": rows_valid,
+        "rows_quarantined": rows_quarantined,
+        "problems": len(quarantine),
+        "problems_by_rule": {str(k): int(v) for k, v in by_rule.items()},
+        "problems_by_column": {str(k): int(v) for k, v in by_column.items()},
+        "problems_by_rule_and_column": [
+            {"rule": r, "column": c, "n": int(n)} for (r, c), n in by_both.items()
+        ],
+        "unknown_columns": unknown,
+        "missing_optional_columns": missing_optional,
+        "warnings": warnings,
+    }
+    if rows_in != rows_valid + rows_quarantined:
+        raise RuntimeError(
+            f"reconciliation failed for {dataset} {file}: rows_in {rows_in} != rows_valid "
+            f"{rows_valid} + rows_quarantined {rows_quarantined}"
+        )
+    return report
+
+
+def _fail_on_rows(quarantine: pd.DataFrame, dataset: str, file: str) -> WpsInputError:
+    groups: dict[tuple[str, str], list[int]] = {}
+    for row in quarantine.itertuples(index=False):
+        groups.setdefault((row.column, row.rule), []).append(int(row.row))
+    shown = list(groups.items())[:FAIL_GROUPS_SHOWN]
+    parts = [f"column {c!r} {format_rows(rows)} ({rule})" for (c, rule), rows in shown]
+    more = len(groups) - len(shown)
+    problem = (
+        f"{len(quarantine)} row-level problem(s) in {quarantine['row'].nunique()} row(s): "
+        + "; ".join(parts)
+        + (f"; and {more} more column/rule group(s)" if more > 0 else "")
+    )
+    (column, _rule), rows = shown[0]
+    return WpsInputError(
+        problem,
+        dataset=dataset,
+        file=file,
+        column=column,
+        rows=rows,
+        hint="correct these rows in the raw file, or validate with on_row_error='quarantine' to "
+        "set them aside (results/quarantine/) and go on with the rest",
+    )
+
+
+def refuse_wave_without_valid_rows(
+    rows_valid: int, report: dict[str, Any], quarantine_file: str, dataset: str, file: str
+) -> None:
+    """Stop a wave whose every row was quarantined: there is nothing to clean or estimate.
+
+    Called once the quarantine is on disk (cleaning), so the message can send the analyst to it;
+    ``report`` is the validation report (rows_in, problems by rule and column).
+    """
+    if rows_valid:
+        return
+    groups = report.get("problems_by_rule_and_column", [])[:FAIL_GROUPS_SHOWN]
+    commonest = "; ".join(f"{g['rule']} in column {g['column']!r} ({g['n']})" for g in groups)
+    raise WpsInputError(
+        f"0 valid rows of {report.get('rows_in', '?')}: every row was quarantined, so the wave "
+        f"has nothing left to clean or analyse (problems: {commonest or 'see the quarantine'})",
+        dataset=dataset,
+        file=file,
+        hint=f"see the quarantine file {quarantine_file} (one line per problem: row, column, "
+        "rule); a whole wave failing usually means the file is not this dataset's wave or the "
+        "codebook no longer matches it (changed codes, units or column meaning): correct one of "
+        "them and run again",
+    )
+
+
+# --- the file as a whole: undecided identifiers, column mapping, its own labels and codes -----
+
+
+def refuse_undecided(codebook: Codebook, dataset: str, file: str) -> None:
+    """Refuse a codebook that still has fields marked `x-identifier: review`."""
+    undecided = codebook.undecided()
+    if not undecided:
+        return
+    names = ", ".join(f.name for f in undecided)
+    raise StructuralError(
+        f"the codebook still has {len(undecided)} field(s) whose identifier status is "
+        f"undecided (x-identifier: review): {names}",
+        dataset=dataset,
+        file=file,
+        column=undecided[0].name,
+        hint="run `wps codebook check` on the codebook and set each x-identifier to direct "
+        "(dropped in cleaning), indirect (pseudonymised) or none (kept)",
+    )
+
+
+def apply_column_mapping(
+    data: pd.DataFrame, codebook: Codebook, dataset: str, file: str
+) -> pd.DataFrame:
+    """The raw columns renamed to their codebook names (`x-source-name` -> `name`).
+
+    A field whose source column is absent is accepted only when the file already has a column
+    under the field's own name; otherwise a StructuralError names the field and the columns
+    that exist. The raw file is never touched: only this in-memory table is renamed.
+    """
+    present = [str(c) for c in data.columns]
+    renames: dict[str, str] = {}
+    for f in codebook.fields.values():
+        if not f.source_name or f.source_name == f.name:
+            continue
+        if f.source_name in present:
+            if f.name in present:
+                raise StructuralError(
+                    f"field {f.name!r} maps the raw column {f.source_name!r} (x-source-name), "
+                    f"but the file also has a column named {f.name!r}",
+                    dataset=dataset,
+                    file=file,
+                    column=f.source_name,
+                    hint=f"remove x-source-name from field {f.name!r} or give the field "
+                    "another name in codebook.json",
+                )
+            renames[f.source_name] = f.name
+        elif f.name not in present:
+            shown = ", ".join(repr(c) for c in present[:40])
+            more = f" and {len(present) - 40} more" if len(present) > 40 else ""
+            raise StructuralError(
+                f"codebook field {f.name!r} maps the raw column {f.source_name!r} "
+                f"(x-source-name), which is not in this file; the file's columns are: "
+                f"{shown}{more}",
+                dataset=dataset,
+                file=file,
+                column=f.source_name,
+                hint=f"correct x-source-name of field {f.name!r} in codebook.json to one of the "
+                "file's columns (spelling and case must match exactly)",
+            )
+    return data.rename(columns=renames) if renames else data
+
+
+def _file_labels(table: RawTable, column: str) -> dict[str, str]:
+    """The file's value labels of a raw column, keyed by code text (`99.0` -> `"99"`)."""
+    labels = (getattr(table, "value_labels", None) or {}).get(column) or {}
+    return {str(code_text(k)): str(v) for k, v in labels.items() if code_text(k) is not None}
+
+
+def _codebook_labels(field: Field) -> dict[str, str]:
+    """Labels the codebook states for codes (categories, x-value-labels, user-missing codes).
+
+    A code without a label of its own (label equal to the code) states nothing to compare.
+    """
+    stated = {str(code_text(v)): label for v, label in field.categories}
+    for item in field.raw.get("x-value-labels", []):
+        stated.setdefault(str(code_text(item["value"])), str(item["label"]))
+    stated.update(field.missing_labels())
+    return {code: label for code, label in stated.items() if label.strip() != code}
+
+
+def _same_label(a: str, b: str) -> bool:
+    def norm(text: str) -> str:
+        return " ".join(text.replace("\u2019", "'").casefold().split())
+
+    return norm(a) == norm(b)
+
+
+def label_disagreements(table: RawTable, codebook: Codebook) -> list[dict[str, str]]:
+    """Codes the file labels differently from the codebook: column, code, both labels."""
+    found = []
+    for f in codebook.fields.values():
+        in_file = _file_labels(table, f.column())
+        if not in_file:
+            continue
+        for code, label in _codebook_labels(f).items():
+            if code in in_file and not _same_label(label, in_file[code]):
+                found.append(
+                    {"column": f.name, "code": code, "codebook": label, "file": in_file[code]}
+                )
+    return found
+
+
+def check_label_agreement(table: RawTable, codebook: Codebook, dataset: str, file: str) -> None:
+    """Refuse a wave whose own value labels give a code another meaning than the codebook.
+
+    A code that now means something else (sex 1 = "Man" in the file, "Woman" in the codebook)
+    would turn every table on it around without any value being invalid.
+    """
+    found = label_disagreements(table, codebook)
+    if not found:
+        return
+    shown = found[:LABEL_DISAGREEMENTS_SHOWN]
+    parts = [
+        f"column {d['column']!r} code {d['code']}: the codebook says {d['codebook']!r}, the "
+        f"file says {d['file']!r}"
+        for d in shown
+    ]
+    more = len(found) - len(shown)
+    raise StructuralError(
+        f"the file's value labels disagree with the codebook for {len(found)} code(s): "
+        + "; ".join(parts)
+        + (f"; and {more} more" if more > 0 else ""),
+        dataset=dataset,
+        file=file,
+        column=found[0]["column"],
+        hint="a code must mean the same in every wave. If this wave was recoded, recode it "
+        "back to the codebook's codes (in a copy made by the source software, not by editing "
+        "the raw file here); if the codebook's label is wrong, correct codebook.json. Nothing "
+        "from this wave was used",
+    )
+
+
+def _file_ranges(table: RawTable, column: str) -> list[tuple[float, float]]:
+    ranges = (getattr(table, "missing_ranges", None) or {}).get(column) or []
+    return [(float(lo), float(hi)) for lo, hi in ranges]
+
+
+def _valid_codes(f: Field) -> set[str]:
+    """The codes the codebook declares valid (enum or categories), as text."""
+    return {str(code_text(v)) for v in (f.allowed_values() or ())}
+
+
+def _with_file_codes(f: Field, table: RawTable) -> Field:
+    column = f.column()
+    declared = (getattr(table, "missing_codes", None) or {}).get(column) or []
+    ranges = _file_ranges(table, column)
+    labels = _file_labels(table, column)
+    known = set(f.missing_labels()) | _valid_codes(f)  # the codebook's own say wins
+    codes = list(f.missing_values)
+    for code in declared:
+        text = code_text(code)
+        if text is None or text in known:
+            continue
+        number = code if isinstance(code, int | float) else None
+        if number is not None and any(lo <= number <= hi for lo, hi in ranges):
+            continue  # an observed value inside a declared range: the range covers it
+        codes.append((text, labels.get(text, text)))
+        known.add(text)
+    spans = list(f.missing_ranges)
+    for lo, hi in ranges:
+        if not any(lo == a and hi == b for a, b, _ in spans):
+            spans.append((lo, hi, range_label(lo, hi)))
+    if len(codes) == len(f.missing_values) and len(spans) == len(f.missing_ranges):
+        return f
+    return dataclasses.replace(f, missing_values=tuple(codes), missing_ranges=tuple(spans))
+
+
+def with_file_missing(codebook: Codebook, table: RawTable) -> Codebook:
+    """The codebook with the file's own user-missing codes and ranges added to its fields.
+
+    Codes come from the file's declarations (SPSS missing values and ranges, Stata/SAS tagged
+    missings), read under each field's raw column (`x-source-name`); a code's label is the
+    file's value label for it, else the code itself. The codebook's own codes and labels win.
+    """
+    fields = {name: _with_file_codes(f, table) for name, f in codebook.fields.items()}
+    return dataclasses.replace(codebook, fields=fields)
+
+
+def validate(
+    table: RawTable,
+    codebook: Codebook,
+    *,
+    dataset: str,
+    file: str,
+    on_row_error: str = "quarantine",
+) -> ValidationResult:
+    """Check a raw table against its codebook.
+
+    Returns the rows without problems (codebook columns only, values as stored, plus `_row`, the
+    1-based data row in the raw file), the quarantine (one row per problem: file, row, column,
+    value, rule, message) and a report whose counts reconcile (rows_in = rows_valid +
+    rows_quarantined). A wave named by its year (`2025.sav`) is checked against it: dates after
+    the next year and rows whose `wave` column says another year are quarantined, a file whose
+    wave column mostly says another year is refused, IDs carrying another year are warned of
+    (see `wave_year`). Raises StructuralError for problems of the whole table, and
+    WpsInputError for row-level problems when `on_row_error="fail"`.
+    """
+    if on_row_error not in ("quarantine", "fail"):
+        raise ValueError(f"on_row_error must be 'quarantine' or 'fail', not {on_row_error!r}")
+    refuse_undecided(codebook, dataset, file)
+    data = table.data.reset_index(drop=True)
+    _check_structure_of_raw_names(data, dataset, file)
+    data = apply_column_mapping(data, codebook, dataset, file)
+    check_label_agreement(table, codebook, dataset, file)
+    own_codebook = codebook
+    codebook = with_file_missing(codebook, table)
+    _check_structure(data, codebook, dataset, file)
+    present = [n for n in codebook.fields if n in data.columns]
+    unknown = [str(c) for c in data.columns if str(c) not in codebook.fields]
+    missing_optional = [n for n in codebook.fields if n not in data.columns]
+    required = set(_required_fields(codebook))
+
+    year = wave_year(file)
+    parsed: dict[str, ParsedColumn] = {}
+    problems: list[dict] = []
+    for name in present:
+        field = codebook.fields[name]
+        parsed[name] = parse_column(data[name], field)
+        _check_type_usable(name, field, parsed[name], data[name], dataset, file)
+        if name in required:
+            problems += _required_problems(name, parsed[name])
+        problems += _row_problems(name, field, parsed[name], data[name])
+        problems += _late_date_problems(name, field, parsed[name], data[name], year)
+    problems += _key_problems(codebook, parsed)
+    wave_problems = _other_wave_problems(codebook, parsed, data, year)
+    refuse_other_wave_file(wave_problems, len(data), dataset, file)
+    problems += wave_problems
+
+    quarantine = pd.DataFrame(problems, columns=QUARANTINE_COLUMNS[1:])
+    quarantine.insert(0, "file", file)
+    quarantine = quarantine.astype({"row": "int64"}).sort_values(
+        ["row", "column", "rule"], kind="mergesort"
+    )
+    quarantine = quarantine.reset_index(drop=True)[QUARANTINE_COLUMNS]
+    if on_row_error == "fail" and len(quarantine):
+        raise _fail_on_rows(quarantine, dataset, file)
+
+    bad_rows = set(quarantine["row"].tolist())
+    keep = [i for i in range(len(data)) if i + 1 not in bad_rows]
+    valid = data.iloc[keep][present].copy()
+    valid.insert(0, ROW_COLUMN, pd.Series([i + 1 for i in keep], index=valid.index, dtype="int64"))
+    valid = valid.reset_index(drop=True)
+    warnings = _warnings(table, own_codebook, unknown, missing_optional)
+    warnings += id_year_warnings(codebook, data, year)
+    report = _report(
+        dataset, file, len(data), len(valid), quarantine, unknown, missing_optional, warnings
+    )
+    return ValidationResult(valid=valid, quarantine=quarantine, report=report)
+
+
+# --- wave consistency: dates, the wave column and respondent IDs against the file's wave ------
+
+# A wave named by its year (2025, 2025-03, 2025b): the year its file name says.
+WAVE_YEAR = re.compile(r"^((?:19|20|21)\d{2})(?!\d)")
+# A year inside an identifier (OS2025-00017): four digits with no digit either side.
+YEAR_IN_ID = re.compile(r"(?<!\d)((?:19|20|21)\d{2})(?!\d)")
+# No survey date lies after this, whatever the wave; a date field's own codebook `maximum`
+# takes its place. A wave named by its year also bounds its dates at the end of the next year.
+LATEST_DATE = pd.Timestamp("2100-01-01")
+DATE_YEARS_AFTER_WAVE = 1
+WAVE_FIELD = "wave"
+
+
+def wave_year(file: str) -> int | None:
+    """The year a wave file's name says (`2025.sav` -> 2025), or None for other wave names."""
+    match = WAVE_YEAR.match(Path(file).stem)
+    return int(match.group(1)) if match else None
+
+
+def latest_plausible_date(field: Field, year: int | None) -> pd.Timestamp | None:
+    """The last date a date field may hold without its own maximum: LATEST_DATE, and for a wave
+    named by its year the end of the year after it. None when the codebook sets a maximum."""
+    if field.type not in ("date", "datetime") or field.maximum is not None:
+        return None
+    if year is None:
+        return LATEST_DATE
+    return min(LATEST_DATE, pd.Timestamp(year + DATE_YEARS_AFTER_WAVE + 1, 1, 1))
+
+
+def _problem(name: str, field: Field, pos: int, value: Any, rule: str, text: str) -> dict:
+    return {
+        "row": pos + 1,
+        "column": name,
+        "value": _shown_value(value, field),
+        "rule": rule,
+        "message": f"column {name!r}, row {pos + 1}: {text}",
+    }
+
+
+def _late_date_problems(
+    name: str, field: Field, parsed: ParsedColumn, raw: pd.Series, year: int | None
+) -> list[dict]:
+    """Dates after the wave's plausible horizon (a typo such as 2205 for 2025), one per row."""
+    latest = latest_plausible_date(field, year)
+    if latest is None:
+        return []
+    typed = parsed.typed
+    late = typed.notna() & (pd.to_datetime(typed, errors="coerce") >= latest).fillna(False)
+    after = f"after the wave {year}'s next year" if year is not None else "after 2099"
+    return [
+        _problem(
+            name,
+            field,
+            int(pos),
+            raw.iloc[pos],
+            "date_too_late",
+            f"{raw.iloc[pos]!s} is {after} (dates must be before {latest.date()}; set the "
+            "field's maximum in codebook.json if later dates are right)",
+        )
+        for pos in np.flatnonzero(late.to_numpy(dtype=bool))
+    ]
+
+
+def _other_wave_problems(
+    codebook: Codebook, parsed: dict[str, ParsedColumn], raw: pd.DataFrame, year: int | None
+) -> list[dict]:
+    """Rows whose `wave` column names a year other than the file's wave, one per row."""
+    field = codebook.fields.get(WAVE_FIELD)
+    if year is None or field is None or WAVE_FIELD not in parsed:
+        return []
+    values = pd.to_numeric(parsed[WAVE_FIELD].typed, errors="coerce")
+    looks_like_year = values.between(1000, 2999)  # waves numbered 1, 2, 3 are not compared
+    other = looks_like_year & (values != year)
+    return [
+        _problem(
+            WAVE_FIELD,
+            field,
+            int(pos),
+            raw[WAVE_FIELD].iloc[pos],
+            "other_wave",
+            f"the row says wave {values.iloc[pos]:g}, but the file is wave {year}",
+        )
+        for pos in np.flatnonzero(other.to_numpy(dtype=bool))
+    ]
+
+
+def refuse_other_wave_file(problems: list[dict], rows_in: int, dataset: str, file: str) -> None:
+    """Refuse a file whose `wave` column says another wave in most rows: it is misnamed."""
+    other = [p for p in problems if p["rule"] == "other_wave"]
+    if not other or len(other) * 2 <= rows_in:
+        return
+    said = sorted({str(p["value"]) for p in other})
+    raise StructuralError(
+        f"the file is named as wave {wave_year(file)}, but its {WAVE_FIELD!r} column says "
+        f"{', '.join(said)} in {len(other)} of {rows_in} rows: it is probably another wave's "
+        "file under the wrong name",
+        dataset=dataset,
+        file=file,
+        column=WAVE_FIELD,
+        rows=[p["row"] for p in other][:10],
+        hint="rename the file to the wave its data are from, or correct the wave column if the "
+        "file name is right",
+    )
+
+
+def id_year_warnings(codebook: Codebook, data: pd.DataFrame, year: int | None) -> list[str]:
+    """A warning when most respondent IDs carry a year other than the file's wave (OS2025-...
+    in 2026.sav). Not refused: a panel keeps the IDs of the wave that recruited it."""
+    id_field = codebook.role("id")
+    if year is None or id_field is None or id_field not in data.columns:
+        return []
+    found = data[id_field].dropna().astype(str).str.extract(YEAR_IN_ID, expand=False).dropna()
+    if found.empty or len(found) * 2 <= len(data):
+        return []
+    commonest = found.value_counts().idxmax()
+    share = int((found == commonest).sum())
+    if int(commonest) == year:
+        return []
+    return [
+        f"{share} of {len(data)} values of {id_field!r} carry the year {commonest} (e.g. "
+        f"{commonest} inside the ID), but the file is wave {year}: check that the file is this "
+        "wave's (rename it if not); a panel that keeps its first wave's IDs may ignore this"
+    ]
