@@ -37,6 +37,11 @@ PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
         "analysis.validate.codebook_draft",
         "draft a codebook from a data file (draft) and list what is still to decide (check)",
     ),
+    "quotes": (
+        "analysis.interviews.review",
+        "quotes reach a brief only once a person approved them: where the review sheets are "
+        "and what to fill in (review)",
+    ),
 }
 
 

@@ -25,9 +25,13 @@ column declared ``x-identifier: none`` is kept exactly as it is.
 
 **Uncertain** (the text is not used: a quote stays out of the bank with the reason, a cleaned
 quote is blanked): a run of five or more digits left; an ``@``; a part of an identifier left
-inside a longer word; letters of a non-Latin script (the redactor cannot check them for names
-that are not in the data, so such a quote needs a person); a capitalised word not on the
-allow-list; an unfamiliar lower-case word right after ``[name]`` (a family name).
+inside a longer word; a capitalised word not on the allow-list; an unfamiliar lower-case word
+right after ``[name]`` (a family name).
+
+**Held for a person** (:func:`held_for_review`): a consented quote whose only doubt is that it
+has letters of a non-Latin script (the redactor cannot check them for names that are not in the
+data). Cleaning keeps its redacted text in the restricted cleaned table, and it reaches a brief
+only when a person approved exactly that redacted text (:mod:`analysis.interviews.review`).
 
 Known limits: names that are neither in the data nor on the built-in lists and are written in
 lower case (other than right after a redacted name) are not caught; transliterations (a Thai
@@ -659,16 +663,24 @@ class Redactor:
         """Why a redacted text may still identify someone ('' when it looks clean).
 
         ``vocabulary``: ordinary words (seen in lower case in other quotes); a capitalised word
-        opening a sentence, or a word after ``[name]``, is accepted when it is one of them.
+        opening a sentence, or a word after ``[name]``, is accepted when it is one of them. The
+        script reason comes last: it is given only when every other check passed.
         """
         text = nfkc(str(text))
         reason = self.leftover(text)
         if reason:
             return reason
         masked = _PLACEHOLDER.sub(" ", text)
+        reason = self._word_left(text, masked, vocabulary)
+        if reason:
+            return reason
         scripts = foreign_scripts(masked)
         if scripts:
             return UNCERTAIN_SCRIPT.format(scripts=", ".join(s.title() for s in scripts))
+        return ""
+
+    def _word_left(self, text: str, masked: str, vocabulary: frozenset[str]) -> str:
+        """UNCERTAIN_WORD when a capitalised or after-name word may be a name; '' otherwise."""
         masked = self._allowed_re.sub(" ", masked)
         for match in _CAPITALISED.finditer(masked):
             bare = re.sub(r"(?:['’]s|['’])$", "", match.group(0))
@@ -683,6 +695,16 @@ class Redactor:
             if word not in COMMON_WORDS and word not in vocabulary:
                 return UNCERTAIN_WORD
         return ""
+
+
+_SCRIPT_REASON = re.compile(re.escape(UNCERTAIN_SCRIPT).replace(re.escape("{scripts}"), ".+"))
+
+
+def held_for_review(reason: str) -> bool:
+    """True when the only doubt about a redacted quote is a script the redactor cannot check
+    (``Redactor.uncertainty`` gives that reason only when every other check passed): a person
+    may approve exactly that text; any other doubt keeps it out."""
+    return bool(_SCRIPT_REASON.fullmatch(reason))
 
 
 def _literal(text: str) -> str:
@@ -714,7 +736,8 @@ def consented_and_deidentified(
     texts: pd.Series, consent: pd.Series, identifiers: Mapping[str, str]
 ) -> pd.Series:
     """A quote field as cleaning keeps it: only where consent is yes, redacted; missing where
-    there was no consent or anything looks uncertain after redaction."""
+    there was no consent or anything looks uncertain after redaction, except a quote held for a
+    person's review (:func:`held_for_review`: its only doubt is a non-Latin script)."""
     text = texts.astype("string").str.strip()
     keep = _agreed(consent) & text.notna() & (text != "")
     redactor = Redactor(dict(identifiers))
@@ -722,7 +745,8 @@ def consented_and_deidentified(
     out = pd.Series(pd.NA, index=texts.index, dtype="string")
     for original in sorted(set(text[keep])):
         redacted = redactor(original)
-        if not redactor.uncertainty(redacted, vocabulary):
+        reason = redactor.uncertainty(redacted, vocabulary)
+        if not reason or held_for_review(reason):
             out[keep & (text == original)] = redacted
     return out
 

@@ -268,7 +268,9 @@ def clean(
             specs[name]["x-consent-applied"] = (
                 f"kept only where {field.raw['x-consent']} is yes, with names, places, ages, "
                 "phones, e-mails and employers replaced by [name], [place], ...; removed where "
-                "consent was not given or the replacement looked uncertain"
+                "consent was not given or the replacement looked uncertain, except a text whose "
+                "only doubt is a script the redactor cannot check, kept for a person's review "
+                "(it reaches a brief only when approved)"
             )
         if name in free_text:
             specs[name]["x-redacted"] = (

@@ -2,9 +2,11 @@
 
 Only quotes whose respondent consented ("yes") are kept, redacted by the one redaction rule of
 :mod:`analysis.clean.redaction` (identifiers of the dataset in any script and case, numbers in any
-digit
-system, built-in lists for the region). A quote with anything left uncertain is excluded; the
-``excluded`` table names every quote left out and why, never its text.
+digit system, built-in lists for the region). A quote with anything left uncertain is excluded,
+except one whose only doubt is a script the redactor cannot check: it is a *candidate* for a
+person's review (:func:`candidate_quotes`). The ``excluded`` table names every quote left out and
+why, never its text. No quote reaches a brief before a person approved it
+(:mod:`analysis.interviews.review`).
 
 Each kept quote is labelled with its speaker's respondent type, country and sex only as far as
 the group it names has at least the interview disclosure threshold of interviewees
@@ -13,6 +15,7 @@ the group it names has at least the interview disclosure threshold of interviewe
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pandas as pd
@@ -24,6 +27,7 @@ from analysis.clean.redaction import (
     UNCERTAIN_SCRIPT,
     UNCERTAIN_WORD,
     Redactor,
+    held_for_review,
     identifiers_from,
     lowercase_vocabulary,
     normalise_identifiers,
@@ -40,10 +44,12 @@ __all__ = [
     "UNCERTAIN_WORD",
     "Redactor",
     "build_quote_bank",
+    "candidate_quotes",
     "identifiers_from",
     "redact",
     "brief_speaker",
     "speaker",
+    "text_sha256",
     "typed_identifiers_from",
 ]
 
@@ -62,6 +68,16 @@ BANK_COLUMNS = [
     "themes",
     "quote",
 ]
+# A candidate also carries the fingerprint a reviewer's decision binds to, and the automatic
+# check: '' when it passed, else the doubt only a person can settle (a script it cannot check).
+TEXT_SHA256 = "text_sha256"
+CHECK = "automatic_check"
+CANDIDATE_COLUMNS = [*BANK_COLUMNS, TEXT_SHA256, CHECK]
+
+
+def text_sha256(text: str) -> str:
+    """SHA-256 (hex) of a redacted quote's UTF-8 text: what a reviewer's decision binds to."""
+    return hashlib.sha256(str(text).encode("utf-8")).hexdigest()
 
 
 def speaker(row: Any, columns: tuple[str, ...] = ("respondent_type", "sex", "country")) -> str:
@@ -100,23 +116,23 @@ def _judged(
     return redactor.uncertainty(redacted, vocabulary), redacted
 
 
-def build_quote_bank(
+def candidate_quotes(
     long: pd.DataFrame, *, threshold: int, planted_patterns: Any = None, codes: Any = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """De-identified quote bank and the list of quotes left out.
+    """Quotes a person may review, and the list of quotes left out.
 
     ``threshold``: the interview disclosure threshold (config ``disclosure.threshold_interviews``)
     below which a label attribute is not shown. ``planted_patterns``: identifiers known to be in
     the data (from :func:`analysis.clean.redaction.identifiers_in`, :func:`typed_identifiers_from`,
-    or
-    a ``{kind: [strings]}`` mapping). ``codes`` (optional) adds each quote's themes.
+    or a ``{kind: [strings]}`` mapping). ``codes`` (optional) adds each quote's themes.
 
     A wave with fewer interviewees than ``threshold`` gives no quote at all (even an unlabelled
     quote would name a group that small).
 
-    Returns ``bank`` (quote_id, respondent_type, sex, country, speaker, codes, themes, quote: one
-    row per consented, confidently redacted quote, sorted by quote_id; label attributes not shown
-    are missing) and ``excluded`` (quote_id, reason: every other quote, without its text).
+    Returns ``candidates`` (the bank's columns plus ``text_sha256`` and ``automatic_check``: one
+    row per consented quote that is confidently redacted, or whose only doubt is a script the
+    redactor cannot check; sorted by quote_id; label attributes not shown are missing) and
+    ``excluded`` (quote_id, reason: every other quote, without its text).
     """
     if codes is not None:
         long = to_long(long, codes)
@@ -125,7 +141,7 @@ def build_quote_bank(
     else:
         theme_of = {}
     if "quote" not in long.columns:
-        return _empty_bank(), pd.DataFrame(columns=["quote_id", "reason"])
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS), pd.DataFrame(columns=["quote_id", "reason"])
     labels = quote_labels(long, threshold=threshold)
     too_few = TOO_FEW.format(threshold=threshold) if len(labels) < threshold else ""
     text = long["quote"].astype("string").str.strip()
@@ -146,7 +162,7 @@ def build_quote_bank(
     for quote_id in sorted(groups):
         group = groups[quote_id]
         reason, redacted = _judged(group, redactor, vocabulary, too_few)
-        if reason:
+        if reason and not (redacted and held_for_review(reason)):
             excluded.append({"quote_id": quote_id, "reason": reason})
             continue
         label = labels.loc[str(group[0][ID])]
@@ -159,12 +175,32 @@ def build_quote_bank(
                 "codes": "; ".join(used),
                 "themes": "; ".join(sorted({theme_of[c] for c in used if c in theme_of})),
                 "quote": redacted,
+                TEXT_SHA256: text_sha256(redacted),
+                CHECK: reason,
             }
         )
-    bank = pd.DataFrame(kept, columns=BANK_COLUMNS) if kept else _empty_bank()
+    candidates = pd.DataFrame(kept, columns=CANDIDATE_COLUMNS)
     excluded_df = pd.DataFrame(excluded, columns=["quote_id", "reason"])
-    return bank.reset_index(drop=True), excluded_df.reset_index(drop=True)
+    return candidates.reset_index(drop=True), excluded_df.reset_index(drop=True)
 
 
-def _empty_bank() -> pd.DataFrame:
-    return pd.DataFrame(columns=BANK_COLUMNS)
+def build_quote_bank(
+    long: pd.DataFrame, *, threshold: int, planted_patterns: Any = None, codes: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quotes the automatic checks clear (before any person's review), and the rest.
+
+    Arguments as :func:`candidate_quotes`. Returns ``bank`` (quote_id, respondent_type, sex,
+    country, speaker, codes, themes, quote: consented, confidently redacted quotes, sorted by
+    quote_id) and ``excluded`` (quote_id, reason: every other quote, a candidate held for a
+    person's review with its doubt, without its text).
+    """
+    candidates, excluded = candidate_quotes(
+        long, threshold=threshold, planted_patterns=planted_patterns, codes=codes
+    )
+    doubtful = candidates[CHECK] != ""
+    held = candidates.loc[doubtful, ["quote_id", CHECK]].rename(columns={CHECK: "reason"})
+    if not held.empty:
+        excluded = pd.concat([excluded, held], ignore_index=True)
+        excluded = excluded.sort_values("quote_id", na_position="first", kind="stable")
+    bank = candidates.loc[~doubtful, BANK_COLUMNS]
+    return bank.reset_index(drop=True), excluded.reset_index(drop=True)

@@ -42,7 +42,8 @@ RESTRICTED_FILES = (
     "interviews/*/*/cooccurrence.csv",  # interviewees per pair of codes, unprotected
     "interviews/*/*/sex_differences.csv",  # survivors by sex, 0-4 men
     "interviews/*/*/reliability.csv",  # interviews per code and coder, unprotected
-    "interviews/*/*/quotes.csv",  # quote bank before review, with group labels
+    "interviews/*/*/quotes.csv",  # quote bank: quotes a person approved, with group labels
+    "interviews/*/*/quote_review.csv",  # every candidate quote, redacted, for a person's review
     "interviews/*/*/quotes_excluded.csv",  # quotes set aside, with reasons
     "tables/*/*/attrition.csv",  # training drop-outs by reason, n = 1 cells
 )

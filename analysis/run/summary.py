@@ -1,9 +1,11 @@
 """What a researcher should read at the end of a run, printed once on the console: every job
 that failed (with where its log is) and every warning about the data (quarantined rows, columns
-left out, codebook fields absent from a wave, missing codes the codebook lacks).
+left out, codebook fields absent from a wave, missing codes the codebook lacks, quotes whose
+review no longer applies).
 
 Failures come from the `.failed` notes a failing job leaves beside its log
-(analysis.provenance.record); warnings from the validation reports in results/quarantine/.
+(analysis.provenance.record); warnings from the validation reports in results/quarantine/
+and the quote review sheets (analysis.interviews.review).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+from analysis.interviews.review import review_warnings
 
 FAILED_SUFFIX = ".failed"
 
@@ -52,7 +56,7 @@ def data_warnings(results: Path) -> list[str]:
                 + f"; see {path.with_suffix('').with_suffix('.csv')}"
             )
         lines += [f"{where}: {warning}" for warning in report.get("warnings") or []]
-    return lines
+    return lines + review_warnings(results)
 
 
 def run_summary(results: Path) -> str:

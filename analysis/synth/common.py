@@ -204,12 +204,16 @@ def sha256(path: Path) -> str:
 
 
 def write_sha256sums(root: Path, skip: Iterable[str] = ("SHA256SUMS", "README.md")) -> Path:
-    """Write ``root/SHA256SUMS`` (sha256sum format, relative paths, sorted) for files under root."""
+    """Write ``root/SHA256SUMS`` (sha256sum format, relative paths, sorted) for files under root,
+    but those set aside with a leading ``_`` (a person's quote reviews), as the run's check
+    (analysis.ingest.raw_integrity) leaves them out."""
     skipped = set(skip)
     files = sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and p.relative_to(root).as_posix() not in skipped
+        if p.is_file()
+        and p.relative_to(root).as_posix() not in skipped
+        and not any(part.startswith("_") for part in p.relative_to(root).parts)
     )
     lines = [f"{sha256(root / rel)}  {rel}\n" for rel in files]
     out = root / "SHA256SUMS"

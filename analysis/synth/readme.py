@@ -142,12 +142,22 @@ def _files() -> list[tuple[str, str]]:
             "Table Schema of the export; the `code` categories carry `x-theme` and `x-definition`",
         ),
         (
+            "`interviews/_quote_reviews.csv`",
+            "written by hand, not by the generator: a person's decisions on quotes (who, when, "
+            "the SHA-256 of the redacted text approved); only approved quotes reach a brief "
+            "(`wps quotes review`)",
+        ),
+        (
             "`results_framework/2019.csv`",
             "CSV: a results framework, real published programme figures with ILLUSTRATIVE "
             "targets (not synthetic; see below)",
         ),
         ("`results_framework/codebook.json`", "Table Schema of the results framework"),
-        ("`SHA256SUMS`", "checksums of every file here except itself and this README"),
+        (
+            "`SHA256SUMS`",
+            "checksums of every file here except itself, this README and files set aside with "
+            "`_` (the quote reviews change with every review)",
+        ),
     ]
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from analysis.config.checks import check_config
 from analysis.ingest.discover import latest_wave, wave_files
 from analysis.errors import WpsInputError
+from analysis.interviews.review import REVIEWS_FILE
 from analysis.ingest.raw_integrity import check_raw_inputs
 from analysis.config.plan import design_of, load_plan
 from analysis.render.projects import (
@@ -63,6 +64,13 @@ def raw_wave_file(wildcards) -> str:
 
 def codebook_file(wildcards) -> str:
     return str(RAW / wildcards.dataset / "codebook.json")
+
+
+def quote_reviews(wildcards) -> dict[str, str]:
+    """A person's decisions on a dataset's quotes (data/raw/<dataset>/_quote_reviews.csv),
+    when there are any: without them no quote reaches a brief."""
+    path = RAW / wildcards.dataset / REVIEWS_FILE
+    return {"reviews": str(path)} if path.is_file() else {}
 
 
 def dataset_config(wildcards) -> dict:

@@ -3,11 +3,14 @@
 
 rule analyse_interviews:
     input:
+        unpack(quote_reviews),
         table=clean_table_of_wave,
         codebook=codebook_file,
     output:
         # Only tables through disclosure control (themes, theme co-occurrence) go in the report;
-        # the others have cells of 1-4 interviewees: restricted tier (analysis/provenance/tiers.py).
+        # the others have cells of 1-4 interviewees or quotes: restricted tier
+        # (analysis/provenance/tiers.py). quotes.csv holds only quotes a person approved;
+        # quote_review.csv every candidate, redacted, for that review.
         frequencies=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/frequencies.csv",
         themes=report(
             f"{RESULTS}/interviews/{{dataset}}/{{wave}}/themes.csv",
@@ -24,6 +27,7 @@ rule analyse_interviews:
         reliability=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/reliability.csv",
         quotes=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/quotes.csv",
         quotes_excluded=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/quotes_excluded.csv",
+        quote_review=f"{RESULTS}/interviews/{{dataset}}/{{wave}}/quote_review.csv",
         record=f"{JOBS}/analyse_interviews/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/analyse_interviews/{{dataset}}/{{wave}}.log",
