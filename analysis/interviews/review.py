@@ -60,11 +60,11 @@ SHEET_COLUMNS = [
 REVIEWED_BANK_COLUMNS = [*BANK_COLUMNS, TEXT_SHA256, "reviewed_by", "reviewed_on"]
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-HOW = (
-    "copy wave, quote_id and text_sha256 of the quote from its review sheet "
-    "(wps quotes review says where), and fill decision (approve or reject), reviewed_by (who) "
-    "and reviewed_on (YYYY-MM-DD)"
+FILL = (
+    "copy wave, quote_id and text_sha256 of the quote from its review sheet, and fill decision "
+    "(approve or reject), reviewed_by (who) and reviewed_on (YYYY-MM-DD)"
 )
+HOW = FILL + "; `wps quotes review` says where the sheets are"
 
 
 # -- the reviewer's file -----------------------------------------------------------------------
@@ -374,7 +374,7 @@ def run(args: argparse.Namespace) -> int:
         "could be recognised from it (names, places, numbers, in any script), otherwise "
         "reject it.\nAdd one row per decision, under the header line\n  "
         + ",".join((*REVIEW_COLUMNS, *OPTIONAL_COLUMNS))
-        + f"\n{HOW[0].upper()}{HOW[1:]}.\nThen run the workflow again (make run): only quotes "
+        + f"\n{FILL[0].upper()}{FILL[1:]}.\nThen run the workflow again (make run): only quotes "
         "approved for exactly the text you read reach a brief."
     )
     return 0
