@@ -230,7 +230,7 @@ def _refuse(
         return
     values = ", ".join(sorted({repr(v) for v in bad[column]})[:5])
     raise WpsInputError(
-        f"{problem} ({values})" if show else problem,
+        f"{problem}: {values}" if show else problem,
         dataset=dataset,
         file=path,
         column=column,
