@@ -23,6 +23,7 @@ from analysis.survey.calibrate import calibrate_from_plan
 from analysis.survey.design import (
     DEFAULT_LONELY_PSU,
     OVERALL,
+    UNWEIGHTED,
     DesignError,
     SurveyDesign,
     svy_mean,
@@ -57,7 +58,6 @@ COLUMNS = [
 
 
 NO_DESIGN = "none"
-UNWEIGHTED = "unweighted (each respondent counts once)"
 
 
 def make_design(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> SurveyDesign:
