@@ -79,6 +79,7 @@ def test_a_missing_column_lists_the_data_s_columns_not_the_added_weight(estimate
     message = str(caught.value)
     assert "study" in message and "score" in message and "age" in message
     assert "unweighted" not in message
+    assert "What to do:" in message  # where to correct it
 
 
 def test_a_wave_design_must_be_a_design():
