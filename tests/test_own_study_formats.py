@@ -182,6 +182,11 @@ def test_cleaned_tables_keep_the_files_labels_and_names(study):
         "versicolor": 50,
         "virginica": 50,
     }
+    cleaned = json.loads(
+        (root / "results/clean/iris_stata/fisher.codebook.json").read_text(encoding="utf-8")
+    )
+    titles = {f["name"]: f.get("title") for f in cleaned["fields"]}  # Stata's variable labels
+    assert titles["sepallength"] == "Sepal.Length" and titles["species"] == "Species"
     drafted = json.loads((root / "data/raw/iris_spss/codebook.json").read_text(encoding="utf-8"))
     assert {f["name"]: f.get("x-source-name") for f in drafted["fields"]}["Sepal_Length"] == (
         "Sepal.Length"
