@@ -41,6 +41,25 @@ def test_a_brief_dataset_that_cannot_work_is_named(brief_dataset: str, message: 
     assert "config/config.yaml" in str(caught.value) and "null" in str(caught.value)
 
 
+def test_a_design_for_a_wave_with_no_file_is_refused():
+    """`waves: {clus1: ...}` while the file is clus.csv: the cluster wave would be analysed
+    with the dataset's stratified design, silently. The error names dataset, plan and waves."""
+    plan = {
+        **PLAN,
+        "schools": {"design": {}, "waves": {"clus1": {"design": {}}}, "estimates": []},
+    }
+    datasets = {**DATASETS, "schools": {"kind": "survey"}}
+    found = {"officer_survey": ["2023", "2025"], "schools": ["clus", "strat"]}
+    cfg = config(datasets=datasets, plan="config/plan.yaml")
+    with pytest.raises(WpsInputError) as caught:
+        check_config(cfg, plan, found)
+    message = str(caught.value)
+    assert message.startswith("schools: config/plan.yaml: ")
+    assert "'clus1'" in message and "clus, strat" in message
+    good = {**plan, "schools": {**plan["schools"], "waves": {"clus": {"design": {}}}}}
+    assert check_config(cfg, good, found) == []
+
+
 @pytest.mark.skipif(not snakemake_executable().is_file(), reason="snakemake not installed")
 def test_the_workflow_plans_a_survey_with_no_plan_entry_and_no_brief_dataset(tmp_path: Path):
     """A new dataset folder with a wave and a codebook, registered in config with no plan

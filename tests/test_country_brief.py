@@ -30,22 +30,38 @@ def test_slugs() -> None:
 
 def test_plan_splits_countries_by_respondents() -> None:
     clean = pd.DataFrame({"country_label": ["Lao PDR"] * 5 + ["Viet Nam"] * 2 + [None]})
-    plan = plan_country_briefs(clean, wave="2025", min_respondents=3)
+    plan = plan_country_briefs(clean, dataset="officer_survey", wave="2025", min_respondents=3)
     assert plan["briefs"] == [{"country": "Lao PDR", "slug": "lao-pdr", "respondents": 5}]
     assert plan["notes"] == [{"country": "Viet Nam", "slug": "viet-nam", "respondents": 2}]
     assert plan_entry(plan, "viet-nam")["country"] == "Viet Nam"
     with pytest.raises(KeyError):
         plan_entry(plan, "atlantis")
-    everyone = plan_country_briefs(clean, wave="2025", min_respondents=1)
+    everyone = plan_country_briefs(clean, dataset="officer_survey", wave="2025", min_respondents=1)
     assert [e["slug"] for e in everyone["briefs"]] == ["lao-pdr", "viet-nam"]
 
 
 def test_plan_refuses_colliding_slugs_and_missing_column() -> None:
     clean = pd.DataFrame({"country_label": ["Lao PDR", "Lao-PDR"]})
     with pytest.raises(WpsInputError, match="share the brief name 'lao-pdr'"):
-        plan_country_briefs(clean, wave="2025", min_respondents=1)
+        plan_country_briefs(clean, dataset="officer_survey", wave="2025", min_respondents=1)
     with pytest.raises(WpsInputError, match="no column 'country_label'"):
-        plan_country_briefs(pd.DataFrame({"x": [1]}), wave="2025", min_respondents=1)
+        plan_country_briefs(
+            pd.DataFrame({"x": [1]}), dataset="officer_survey", wave="2025", min_respondents=1
+        )
+
+
+def test_a_missing_country_column_names_the_configured_dataset() -> None:
+    """brief_dataset set to another survey: the error named 'officer_survey' (issue 12's
+    'error that names the wrong dataset'); it names the configured dataset and its file."""
+    clean_file = "results/clean/iris/fisher.parquet"
+    with pytest.raises(WpsInputError) as caught:
+        plan_country_briefs(
+            pd.DataFrame({"Species": [1]}), dataset="iris", wave="fisher", min_respondents=1,
+            file=clean_file,
+        )  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith(f"iris: {clean_file}: column 'country_label'")
+    assert "officer_survey" not in message and "brief_dataset to null" in message
 
 
 def test_note_withholds_small_counts() -> None:

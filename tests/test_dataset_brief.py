@@ -18,6 +18,7 @@ from analysis.findings.dataset import DatasetBrief, Labels, ModelInputs, group_l
 from analysis.render import render_brief
 from analysis.render.findings_file import load_findings
 from analysis.render.projects import brief_document
+from analysis.render.quarto_md import table_markdown
 from analysis.survey.estimate import run_estimates, run_models
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,3 +196,56 @@ def test_rows_resting_on_a_lonely_stratum_are_marked_and_the_variance_named():
     assert "single sampled cluster" in findings["tables"]["estimate_score_mean"]["note"]
     methods = findings["sections"]["methods"]["markdown"]
     assert "Variances: Taylor linearisation" in methods and "lonely PSUs: adjust" in methods
+
+
+def no_design_brief(tmp_path: Path) -> dict:
+    """A brief of data with no design whose names hold markdown punctuation (`Sepal_Width`, as
+    a codebook drafted from R's iris has them), with no titles in the codebook."""
+    rng = np.random.default_rng(11)
+    data = pd.DataFrame(
+        {
+            "Sepal_Width": rng.normal(3, 0.4, 60).round(1),
+            "Petal_Length": rng.normal(4, 1.5, 60).round(1),
+            "flower_type": ["a_b"] * 30 + ["c*d"] * 30,
+        }
+    )
+    data["long_sepal"] = (data["Petal_Length"] + rng.normal(0, 1, 60) > 4).astype(int)
+    entry = validate_plan(
+        {"version": 1, "datasets": {"iris": {
+            "design": "none",
+            "estimates": [{"id": "width_mean", "variable": "Sepal_Width", "statistic": "mean",
+                           "by": ["flower_type"]}],
+            "models": [{"id": "long_logit", "formula": "long_sepal ~ Sepal_Width + Petal_Length",
+                        "family": "binomial", "event": 1}],
+        }}}
+    )["iris"]  # fmt: skip
+    models = []
+    for model_id, (terms, card) in run_models(data, entry, "iris").items():
+        files = model_terms_figure(terms, card["title"], tmp_path / model_id)
+        figure = {"svg": str(files["svg"]), "png": str(files["png"])}
+        models.append(ModelInputs(model_id, terms, "m.parquet", card, figure, "A chart."))
+    brief = DatasetBrief(
+        dataset="iris", wave="r", estimates=run_estimates(data, entry, "iris"),
+        estimates_table="t.parquet", models=models, labels=Labels(), threshold=10,
+    )  # fmt: skip
+    return brief.findings(EPOCH, {})
+
+
+def test_table_cells_are_escaped_once(tmp_path: Path):
+    """Cells are plain text: the renderer escapes them. Escaped here too, the briefs printed
+    'Sepal\\_Width' (found with R's iris from haven/iris.sav)."""
+    findings = no_design_brief(tmp_path)
+    terms = [row[0] for row in findings["tables"]["model_long_logit"]["rows"]]
+    assert terms == ["Sepal_Width", "Petal_Length"]
+    groups = [row[0] for row in findings["tables"]["estimate_width_mean"]["rows"]]
+    assert groups == ["All", "flower_type: a_b", "flower_type: c*d"]
+    markdown = table_markdown("model_long_logit", findings["tables"]["model_long_logit"])
+    assert "| Sepal\\_Width |" in markdown and "\\\\" not in markdown
+
+
+def test_a_brief_of_data_with_no_design_does_not_call_them_weighted(tmp_path: Path):
+    findings = no_design_brief(tmp_path)
+    caption = findings["tables"]["estimate_width_mean"]["caption"]
+    assert "unweighted" in caption and "weighted, design-based" not in caption
+    methods = findings["sections"]["methods"]["markdown"]
+    assert "Estimates are unweighted" in methods and "weighted and design-based" not in methods

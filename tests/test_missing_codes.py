@@ -20,6 +20,7 @@ from analysis.clean.wave import MISSING_SUFFIX, clean
 from analysis.errors import StructuralError
 from analysis.io import read_raw
 from analysis.validate.codebook import codebook_from_dict, load_codebook
+from analysis.validate.codebook_draft import draft_codebook
 from analysis.validate.wave import validate, with_file_missing
 
 KEY = b"test-key-0123456789abcdef"
@@ -77,6 +78,53 @@ def test_spss_missing_range_applies_from_the_file(reference_data: Path) -> None:
     assert reasons[6] == "user-missing 2000 thru 3000" and reasons[5] == "-1"
     assert cleaned.data["mynum"].isna().tolist()[5:7] == [True, True]
     assert cleaned.data["mylabl" + MISSING_SUFFIX].dropna().tolist() == ["undetermined"]
+
+
+def dont_know_refused_in_a_range(tmp_path: Path) -> Path:
+    """SPSS `MISSING VALUES trust (97 THRU 99)` with 97 'Don't know' and 98 'Refused' labelled."""
+    path = tmp_path / "1.sav"
+    frame = pd.DataFrame({"trust": [1.0, 97.0, 98.0, 99.0, 2.0]})
+    labels = {1: "Low", 2: "High", 97: "Don't know", 98: "Refused"}
+    pyreadstat.write_sav(
+        frame,
+        path,
+        variable_value_labels={"trust": labels},
+        missing_ranges={"trust": [{"lo": 97, "hi": 99}]},
+    )
+    return path
+
+
+@pytest.mark.parametrize("codebook", ["minimal", "drafted"])
+def test_labelled_codes_inside_a_missing_range_keep_their_own_reason(
+    tmp_path: Path, codebook: str
+) -> None:
+    """Don't know and refused inside one SPSS range were both 'user-missing 97 thru 99'."""
+    path = dont_know_refused_in_a_range(tmp_path)
+    minimal = {"name": "study", "fields": [{"name": "trust", "type": "integer", "categories": [
+        {"value": 1, "label": "Low"}, {"value": 2, "label": "High"}]}]}  # fmt: skip
+    spec = minimal if codebook == "minimal" else draft_codebook(path, "study")
+    if codebook == "drafted":
+        field = spec["fields"][0]
+        assert [c["value"] for c in field["categories"]] == [1, 2]  # 97, 98 are not answers
+        assert field["missingValues"] == [
+            {"value": "97", "label": "Don't know"},
+            {"value": "98", "label": "Refused"},
+        ]
+    result, cleaned = validate_and_clean(path, spec)
+    assert result.report["rows_quarantined"] == 0
+    assert cleaned.data["trust"].isna().tolist() == [False, True, True, True, False]
+    reasons = cleaned.data["trust" + MISSING_SUFFIX].tolist()[1:4]
+    assert reasons == ["Don't know", "Refused", "user-missing 97 thru 99"]
+
+
+def test_a_category_inside_a_missing_range_gives_its_label_as_the_reason() -> None:
+    field = codebook_from_dict({"name": "s", "fields": [{
+        "name": "trust", "type": "integer",
+        "categories": [{"value": 1, "label": "Low"}, {"value": 98, "label": "Refused"}],
+        "x-missing-ranges": [{"low": 97, "high": 99}]}]}).fields["trust"]  # fmt: skip
+    assert field.missing_reason("98") == "Refused"
+    assert field.missing_reason("99") == "user-missing 97 thru 99"
+    assert field.missing_reason("1") is None
 
 
 def test_codebook_declares_a_missing_range(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ import pytest
 from r_oracle import requires_r, run_r
 
 from analysis.config.plan import PlanError, design_of, validate_plan
-from analysis.survey.estimate import make_design, run_estimates
+from analysis.survey.design import DesignError
+from analysis.survey.estimate import make_design, run_estimates, run_models
 
 API = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "api"
 STRATIFIED = {"weight": "pw", "strata": "stype", "fpc": "fpc", "lonely_psu": "fail"}
@@ -57,6 +58,28 @@ def test_data_with_no_design_get_unweighted_estimates():
     assert row["df"] == 39
     assert "unweighted" in row["design"]
     assert make_design(data, entry).weights.tolist() == [1.0] * 40
+
+
+@pytest.mark.parametrize(
+    ("estimate", "model"),
+    [
+        ({**MEAN, "variable": "scor"}, None),
+        (None, {"id": "m", "formula": "score ~ agee", "family": "gaussian"}),
+    ],
+)
+def test_a_missing_column_lists_the_data_s_columns_not_the_added_weight(estimate, model):
+    """`design: none` adds a weight column of ones; a message listing the columns a plan entry
+    may name must not offer it (it read 'available: score, unweighted (each ...)')."""
+    data = pd.DataFrame({"score": [1.0, 2.0, 3.0], "age": [30, 40, 50]})
+    entry = plan(design="none", estimates=[estimate] if estimate else [],
+                 models=[model] if model else [])  # fmt: skip
+    run = run_estimates if estimate else run_models
+    with pytest.raises(DesignError) as caught:
+        run(data, entry, "study")
+    message = str(caught.value)
+    assert "study" in message and "score" in message and "age" in message
+    assert "unweighted" not in message
+    assert "What to do:" in message  # where to correct it
 
 
 def test_a_wave_design_must_be_a_design():

@@ -8,7 +8,7 @@ cleaned) come back as notes for the console.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from analysis.errors import WpsInputError
@@ -16,10 +16,18 @@ from analysis.errors import WpsInputError
 CONFIG = "config/config.yaml"
 
 
-def check_config(config: Mapping[str, Any], plan: Mapping[str, Any]) -> list[str]:
-    """Raise WpsInputError for settings that cannot work; return notes worth printing."""
+def check_config(
+    config: Mapping[str, Any],
+    plan: Mapping[str, Any],
+    waves: Mapping[str, Iterable[str]] | None = None,
+) -> list[str]:
+    """Raise WpsInputError for settings that cannot work; return notes worth printing.
+    `waves` ({dataset: wave names found in its folder}) lets the plan's per-wave designs be
+    checked against the waves that exist."""
     datasets: Mapping[str, Mapping[str, Any]] = config["datasets"]
     notes = []
+    if waves is not None:
+        check_wave_designs(config, plan, waves)
     for name in sorted(plan):
         if name not in datasets:
             notes.append(
@@ -54,3 +62,25 @@ def check_config(config: Mapping[str, Any], plan: Mapping[str, Any]) -> list[str
             hint="set brief_dataset to the officer survey, or to null.",
         )
     return notes
+
+
+def check_wave_designs(
+    config: Mapping[str, Any], plan: Mapping[str, Any], waves: Mapping[str, Iterable[str]]
+) -> None:
+    """A design declared under `waves:` for a wave with no file is refused: a misspelt wave
+    name would leave the real wave silently analysed with the dataset's design."""
+    for dataset, entry in sorted(plan.items()):
+        if dataset not in config["datasets"]:
+            continue
+        found = sorted(waves.get(dataset) or [])
+        unknown = sorted(set(entry.get("waves") or {}) - set(found))
+        if unknown:
+            raise WpsInputError(
+                f"the plan declares a design for wave(s) {', '.join(map(repr, unknown))} "
+                f"(datasets.{dataset}.waves), but the dataset's folder has no such wave; its "
+                f"waves are: {', '.join(found) or 'none'}",
+                dataset=dataset,
+                file=config.get("plan") or "config/plan.yaml",
+                hint="a wave is named by its file (strat.csv is wave 'strat'): correct the "
+                "name, or remove the entry until the wave's file is in the folder.",
+            )

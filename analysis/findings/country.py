@@ -50,9 +50,16 @@ def slugify(name: str) -> str:
 
 
 def plan_country_briefs(
-    clean: pd.DataFrame, *, wave: str, min_respondents: int, column: str = COUNTRY
+    clean: pd.DataFrame,
+    *,
+    dataset: str,
+    wave: str,
+    min_respondents: int,
+    column: str = COUNTRY,
+    file: str = "",
 ) -> dict[str, Any]:
-    """Countries of a cleaned wave, split into those with a brief and those with a note.
+    """Countries of a cleaned wave of `dataset` (config's brief_dataset; `file` its cleaned
+    table), split into those with a brief and those with a note.
 
     Returns {"wave", "min_respondents", "briefs": [...], "notes": [...]}, each entry
     {"country", "slug", "respondents"}, sorted by slug.
@@ -60,9 +67,13 @@ def plan_country_briefs(
     if column not in clean.columns:
         raise WpsInputError(
             f"the cleaned wave has no column '{column}' to find countries in",
-            dataset="officer_survey",
+            dataset=dataset,
+            file=file,
             column=column,
-            hint="clean the wave with the codebook that labels country.",
+            hint="the regional and country briefs are written for an officer survey with a "
+            f"'{column}' column: clean the wave with a codebook that labels country, or set "
+            "brief_dataset to null in config/config.yaml to make only each survey's default "
+            "brief.",
         )
     counts = clean[column].dropna().astype(str).value_counts()
     entries: dict[str, dict[str, Any]] = {}
@@ -74,7 +85,8 @@ def plan_country_briefs(
             raise WpsInputError(
                 f"countries '{entries[slug]['country']}' and '{country}' share the brief name "
                 f"'{slug}'",
-                dataset="officer_survey",
+                dataset=dataset,
+                file=file,
                 column=column,
                 hint="give the countries labels that differ in letters or digits.",
             )

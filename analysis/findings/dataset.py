@@ -30,6 +30,7 @@ from analysis.findings.book import (
     percent,
     percent_range,
 )
+from analysis.survey.design import UNWEIGHTED
 from analysis.tables import level_text
 
 KIND = "survey"
@@ -221,19 +222,19 @@ class DatasetBrief:
         lonely = False
         for _, row in rows.iterrows():
             value, ci = _formatted(row)
-            label = escape_md(group_label(row["group_var"], row["group_value"], self.labels))
+            label = group_label(row["group_var"], row["group_value"], self.labels)
             if int(row.get("lonely_strata") or 0) > 0:
                 label, lonely = f"{label} {LONELY_MARK}", True
             cells = [label]
             if levels:
-                cells.append(escape_md(self.labels.value(str(row["variable"]), row["level"])))
+                cells.append(self.labels.value(str(row["variable"]), row["level"]))
             cells += [value, ci, count(row["n"], self.book.threshold)]
             table_rows.append(cells)
         what = self._what(first, levels)
         name = f"estimate_{estimate_id}"
         self.book.add_table(
             name,
-            caption=f"{first['title']}, {self.wave} ({what}; weighted, design-based 95% CI)",
+            caption=f"{first['title']}, {self.wave} ({what}; {self._kind_of_ci()})",
             columns=columns,
             rows=table_rows,
             note=f"Estimates resting on fewer than {self.book.threshold} respondents are "
@@ -283,7 +284,7 @@ class DatasetBrief:
         name = f"tests_{model.model_id}"
         rows = [
             [
-                escape_md(self._term(str(t["term"]))),
+                self._term(str(t["term"])),
                 number(t["F"], 2),
                 f"{int(t['df_num'])}, {int(t['df_den'])}",
                 "<0.001" if (t["p"] or 0) < 0.001 else number(t["p"], 3),
@@ -319,7 +320,7 @@ class DatasetBrief:
                     number_range(row["ci_low"], row["ci_high"], 3),
                 )
             p = "<0.001" if row["p"] < 0.001 else number(row["p"], 3)
-            rows.append([escape_md(self._term(str(row["term"]))), value, ci, p])
+            rows.append([self._term(str(row["term"])), value, ci, p])
         name = f"model_{model.model_id}"
         self.book.add_table(
             name,
@@ -356,21 +357,38 @@ class DatasetBrief:
 
     # -- methods ---------------------------------------------------------------------------
 
-    def _methods(self) -> str:
+    def _designs(self) -> list[str]:
         designs = sorted(set(self.estimates.get("design", pd.Series(dtype=str)).dropna()))
-        designs += sorted({str(m.card.get("design")) for m in self.models} - set(designs))
-        design = "; ".join(designs) or "not recorded"
+        return designs + sorted({str(m.card.get("design")) for m in self.models} - set(designs))
+
+    def _unweighted(self) -> bool:
+        """Data with no design (`design: none`): every respondent counts once."""
+        designs = self._designs()
+        return bool(designs) and all(UNWEIGHTED in d for d in designs)
+
+    def _kind_of_ci(self) -> str:
+        if self._unweighted():
+            return "unweighted, each respondent counts once; 95% CI"
+        return "weighted, design-based 95% CI"
+
+    def _methods(self) -> str:
+        design = "; ".join(self._designs()) or "not recorded"
         dfs = sorted(set(self.estimates.get("df", pd.Series(dtype=int)).dropna().astype(int)))
         df_text = ", ".join(map(str, dfs)) or "not recorded"
         variance = "; ".join(sorted(set(self.estimates.get("variance", pd.Series()).dropna())))
         return escape_md(
-            f"Estimates are weighted and design-based (Taylor linearisation, as R's survey "
+            f"Estimates are {self._estimates_are()} (Taylor linearisation, as R's survey "
             f"package), with 95% confidence intervals from the t distribution (degrees of "
             f"freedom: {df_text}). Survey design: {design}. Variances: "
             f"{variance or 'not recorded'}. Models are design-based "
             f"generalised linear models (svyglm). Respondents with a missing answer are left out "
             f"of the estimates that need it."
         )
+
+    def _estimates_are(self) -> str:
+        if self._unweighted():
+            return "unweighted, with simple-random-sample variances (no survey design declared)"
+        return "weighted and design-based"
 
     def findings(self, source_date_epoch: int, provenance: Mapping[str, Any]) -> dict:
         data = self.build().to_dict(self.title, source_date_epoch, provenance)

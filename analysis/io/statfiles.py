@@ -52,6 +52,20 @@ _STATA = {"date": {"%td", "%d", "%tdD_m_Y", "%tdCCYY-NN-DD"}, "datetime": {"%tC"
 _ORIGIN = {"spss": dt.datetime(1582, 10, 14), "other": dt.datetime(1960, 1, 1)}
 
 
+def file_written_at(path: Path) -> dt.datetime | None:
+    """When an SPSS, Stata or SAS file's header says it was written (None for other files, or
+    a header without a time): the data's own date when no column holds one."""
+    reader = READERS.get(Path(path).suffix.lower().lstrip("."))
+    if reader is None:
+        return None
+    try:
+        _, meta = reader(str(path), metadataonly=True)
+    except Exception:  # noqa: BLE001 - an unreadable header has no date; ingest says why
+        return None
+    stamps = [getattr(meta, name, None) for name in ("modification_time", "creation_time")]
+    return next((s for s in stamps if isinstance(s, dt.datetime)), None)
+
+
 def read_stat_file(path: Path, fmt: str, dataset: str = "") -> RawTable:
     """Read one SPSS/Stata/SAS file; never lets a pyreadstat exception escape."""
     reader = READERS[fmt]

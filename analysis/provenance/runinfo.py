@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.hashing import file_fact, sha256_bytes, sha256_file
+from analysis.io.statfiles import file_written_at
 from analysis.provenance.record import git_state, software_versions
 from analysis.render.versions import engine_versions
 
@@ -38,8 +39,10 @@ def describe_inputs(files: Mapping[str, str | Path], *, source_date_epoch: int) 
     }
 
 
-def source_date_epoch(table: pd.DataFrame) -> int:
-    """Midnight UTC after the last date in the data: the briefs' date, never the wall clock."""
+def source_date_epoch(table: pd.DataFrame, raw_files: Iterable[str | Path] = ()) -> int:
+    """Midnight UTC after the last date in the data: the briefs' date, never the wall clock.
+    Data with no date column take the date their SPSS, Stata or SAS files say they were
+    written (`raw_files`); with neither, the Unix epoch."""
     latest = None
     for column in table.columns:
         series = table[column]
@@ -51,6 +54,9 @@ def source_date_epoch(table: pd.DataFrame) -> int:
             continue
         if pd.notna(value) and (latest is None or value > latest):
             latest = value
+    if latest is None:
+        written = [w for w in map(file_written_at, map(Path, raw_files)) if w is not None]
+        latest = max(written, default=None)
     if latest is None:
         return 0
     day = pd.Timestamp(latest).normalize() + pd.Timedelta(days=1)

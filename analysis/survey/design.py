@@ -51,6 +51,8 @@ LONELY_PSU_RULES = ("fail", "adjust", "remove", "certainty")
 DEFAULT_LONELY_PSU = "fail"  # R's default, options(survey.lonely.psu = "fail")
 CERTAINTY = 1e-7  # R: a stratum with 1 - n/N below this is sampled completely, no variance
 OVERALL = "(overall)"
+# The weight column `design: none` adds (every respondent weighs 1): not one of the user's.
+UNWEIGHTED = "unweighted (each respondent counts once)"
 
 
 # A weight counts the population units a respondent stands for: none is above 10^12, and none
@@ -70,6 +72,11 @@ def _as_float(series: pd.Series) -> np.ndarray:
         .astype("Float64")
         .to_numpy(dtype=float, na_value=np.nan)
     )
+
+
+def columns_text(data: pd.DataFrame) -> str:
+    """The table's columns for an error message, without the weight `design: none` adds."""
+    return ", ".join(str(c) for c in data.columns if c != UNWEIGHTED)
 
 
 def _columns(spec: str | Sequence[str] | None) -> list[str]:
@@ -152,7 +159,7 @@ class SurveyDesign:
             if col is not None and col not in self.data.columns:
                 raise DesignError(
                     f"{self._where()}design {role} column {col!r} is not in the data; "
-                    f"available columns: {', '.join(map(str, self.data.columns))}"
+                    f"available columns: {columns_text(self.data)}"
                 )
         for role, col in [("strata", self.strata), *(("psu", c) for c in self.psu_columns)]:
             if col is not None and self.data[col].isna().any():
@@ -468,8 +475,7 @@ def domain_mask(data: pd.DataFrame, domain: Mapping[str, object] | None) -> np.n
     for col, allowed in (domain or {}).items():
         if col not in data.columns:
             raise DesignError(
-                f"domain filter column {col!r} is not in the data; "
-                f"available: {', '.join(map(str, data.columns))}"
+                f"domain filter column {col!r} is not in the data; available: {columns_text(data)}"
             )
         values = list(allowed) if isinstance(allowed, list | tuple) else [allowed]
         mask &= data[col].isin(values).fillna(False).to_numpy(dtype=bool)
@@ -504,7 +510,7 @@ def _check_var(design: SurveyDesign, variable: str) -> None:
     if variable not in design.data.columns:
         raise DesignError(
             f"{design._where()}column {variable!r} is not in the data; "
-            f"available: {', '.join(map(str, design.data.columns))}"
+            f"available: {columns_text(design.data)}"
         )
 
 

@@ -23,6 +23,7 @@ from analysis.survey.calibrate import calibrate_from_plan
 from analysis.survey.design import (
     DEFAULT_LONELY_PSU,
     OVERALL,
+    UNWEIGHTED,
     DesignError,
     SurveyDesign,
     svy_mean,
@@ -57,7 +58,6 @@ COLUMNS = [
 
 
 NO_DESIGN = "none"
-UNWEIGHTED = "unweighted (each respondent counts once)"
 
 
 def make_design(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> SurveyDesign:
@@ -127,9 +127,10 @@ def _one_estimate(design: SurveyDesign, spec: Mapping) -> pd.DataFrame:
 
 
 def _reraise(exc: DesignError, what: str, dataset: str) -> DesignError:
-    """The same error, prefixed with the plan entry it came from."""
+    """The same error, prefixed with the plan entry it came from (and where to correct it)."""
     problem = exc.problem.removeprefix(f"dataset {dataset!r}: ")
-    return DesignError(f"{what}: {problem}", dataset=dataset, hint=exc.hint)
+    hint = exc.hint or f"correct {what} under datasets.{dataset} in the analysis plan."
+    return DesignError(f"{what}: {problem}", dataset=dataset, hint=hint)
 
 
 def run_estimates(data: pd.DataFrame, plan_entry: Mapping, dataset: str = "") -> pd.DataFrame:

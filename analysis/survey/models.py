@@ -47,7 +47,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.config.formula_grammar import FormulaError, check_formula, safe_eval_env
-from analysis.survey.design import DesignError, SurveyDesign, domain_mask
+from analysis.survey.design import UNWEIGHTED, DesignError, SurveyDesign, domain_mask
 
 FAMILIES = ("gaussian", "binomial", "poisson", "negbin", "ordinal")
 LINKS = {"gaussian": "identity", "binomial": "logit", "ordinal": "logit"}
@@ -409,11 +409,12 @@ def prepare_model(
 ) -> PreparedModel:
     """Domain, complete rows (NA dropped and counted), model matrices; full rank or raise."""
     data = design.data
+    columns = [str(c) for c in data.columns if c != UNWEIGHTED]
     try:  # defence in depth: only a formula inside the grammar reaches patsy
-        check_formula(formula, list(map(str, data.columns)))
+        check_formula(formula, columns)
     except FormulaError as exc:
         raise DesignError(exc.problem, hint=exc.hint) from exc
-    variables = formula_variables(formula, list(map(str, data.columns)))
+    variables = formula_variables(formula, columns)
     for col in reference:
         if col not in variables:
             raise DesignError(f"reference level given for {col!r}, which is not in {formula!r}")

@@ -127,7 +127,8 @@ class Field:
 
     def missing_reason(self, code: str) -> str | None:
         """The label of a user-missing code written as text (`"99"`), from the codes, then the
-        ranges; None when the code is not user-missing."""
+        ranges (a code inside a range keeps its own value label: 98 'Refused' in 97 thru 99);
+        None when the code is not user-missing."""
         labels = self.missing_labels()
         if code in labels:
             return labels[code]
@@ -136,7 +137,8 @@ class Field:
             return None
         for low, high, label in self.missing_ranges:
             if low <= number <= high:
-                return label
+                own = [name for value, name in self.categories if _as_number(value) == number]
+                return own[0] if own else label
         return None
 
     def labels(self) -> dict[Any, str]:

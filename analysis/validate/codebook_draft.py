@@ -163,15 +163,23 @@ def _typed_code(code: Any, ftype: str) -> Any:
 
 
 def _missing_spec(table: RawTable, column: str, series: pd.Series) -> list[dict[str, str]]:
-    """User-missing codes the file declares (not those inside a declared range), labelled."""
-    labels = {code_text(k): str(v) for k, v in (table.value_labels.get(column) or {}).items()}
+    """User-missing codes the file declares, labelled: codes inside a declared range only when
+    the file labels them (97 'Don't know' and 98 'Refused' in 97 thru 99 keep their reasons)."""
+    value_labels = table.value_labels.get(column) or {}
+    labels = {code_text(k): str(v) for k, v in value_labels.items()}
     ranges = table.missing_ranges.get(column) or []
+
+    def in_range(code: Any) -> bool:
+        return isinstance(code, int | float) and any(lo <= code <= hi for lo, hi in ranges)
+
     spec: list[dict[str, str]] = []
     for code in table.missing_codes.get(column) or []:
-        if isinstance(code, int | float) and any(lo <= code <= hi for lo, hi in ranges):
+        if in_range(code):
             continue
         text = str(code_text(code))
         spec.append({"value": text, **({"label": labels[text]} if text in labels else {})})
+    for code in sorted(k for k in value_labels if in_range(k)):
+        spec.append({"value": str(code_text(code)), "label": labels[code_text(code)]})
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         present = {str(v) for v in series.dropna().unique()}
         for token, label in NA_TOKENS.items():

@@ -724,8 +724,9 @@ def _with_file_codes(f: Field, table: RawTable) -> Field:
         if text is None or text in known:
             continue
         number = code if isinstance(code, int | float) else None
-        if number is not None and any(lo <= number <= hi for lo, hi in ranges):
-            continue  # an observed value inside a declared range: the range covers it
+        in_range = number is not None and any(lo <= number <= hi for lo, hi in ranges)
+        if in_range and text not in labels:
+            continue  # an unlabelled value inside a declared range: the range covers it
         codes.append((text, labels.get(text, text)))
         known.add(text)
     spans = list(f.missing_ranges)

@@ -46,6 +46,7 @@ checkpoint plan_briefs:
     conda:
         "../envs/wps.yaml"
     params:
+        dataset=BRIEF_DATASET,
         min_respondents=config["briefs"]["min_respondents_country"],
     script:
         "../scripts/plan_briefs.py"

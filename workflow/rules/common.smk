@@ -28,7 +28,8 @@ LOGS = f"{RESULTS}/logs"
 JOBS = f"{RESULTS}/provenance/jobs"
 PLAN = load_plan(config["plan"])  # {dataset: plan entry}
 try:
-    for note in check_config(config, PLAN):
+    found_waves = {name: wave_files(RAW / name) for name in config["datasets"]}
+    for note in check_config(config, PLAN, found_waves):
         print(f"note: {note}", file=sys.stderr)
 except WpsInputError as err:
     raise WorkflowError(str(err)) from None

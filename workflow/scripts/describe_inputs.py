@@ -12,7 +12,8 @@ sm = snakemake  # noqa: F821 (snakemake is injected)
 
 with job(sm) as j:
     files = {name: path for name, path in sm.input.items() if name != "clean"}
-    epoch = source_date_epoch(pd.read_parquet(sm.input.clean))
+    raw = [path for role, path in files.items() if role.startswith("raw_")]
+    epoch = source_date_epoch(pd.read_parquet(sm.input.clean), raw)
     description = describe_inputs(files, source_date_epoch=epoch)
     write_json(description, Path(sm.output.inputs))
     j.note("run_id", description["run_id"])

@@ -13,6 +13,8 @@ sm = snakemake  # noqa: F821 (snakemake is injected)
 with job(sm) as j:
     plan = plan_country_briefs(
         pd.read_parquet(sm.input.clean),
+        dataset=sm.params.dataset,
+        file=sm.input.clean,
         wave=sm.wildcards.wave,
         min_respondents=sm.params.min_respondents,
     )
