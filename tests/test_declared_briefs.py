@@ -197,3 +197,35 @@ def test_the_shipped_declarations_use_only_registered_kinds() -> None:
         data = yaml.safe_load((REPO / "reports" / kind / "numbers.yaml").read_text("utf-8"))
         assert {s["kind"] for s in data["sections"]} <= set(SECTION_KINDS)
         assert json.dumps(data)  # plain data, nothing to run
+
+
+def test_a_table_by_a_breakdown_the_plan_does_not_make_names_the_breakdowns(
+    tmp_path: Path,
+) -> None:
+    section = {
+        "kind": "estimate_table",
+        "name": "by_agency",
+        "caption": "By agency",
+        "estimate": "women_share",
+        "by": "agency_label",
+        "columns": [{"header": "Agency", "show": "group"}],
+    }
+    with pytest.raises(
+        DeclarationError, match="table by_agency: .*no level 1 by 'agency_label'"
+    ) as err:
+        build_with(tmp_path, declaration({}, [section]))
+    assert "its breakdowns are: (overall), border_posting, country_label, rank_label" in str(
+        err.value
+    )
+    with pytest.raises(DeclarationError, match="section 1 \\(estimate_table\\).*'pie'"):
+        parse_declaration(
+            declaration({}, [{**section, "columns": [{"header": "A", "show": "pie"}]}]), "x.yaml"
+        )
+
+
+def test_a_number_whose_table_is_not_configured_is_left_out(tmp_path: Path) -> None:
+    spec = {"table": "prepost", "row": {"statistic": "gain", "group": "all"}, "column": "n"}
+    book, _ = build_with(tmp_path, declaration({"tests": {**spec, "needs": "attendance"}}))
+    assert "tests" not in book.findings
+    book, _ = build_with(tmp_path, declaration({"tests": {**spec, "format": "integer"}}))
+    assert book.findings["tests"]["text"] == "508"

@@ -111,12 +111,9 @@ class DeclaredBrief:
         return self.tables.frame(name)
 
     # -- locating the one row ----------------------------------------------------------------
-    def estimate_cell(
-        self, key: str, spec: Mapping[str, Any], table: str = "estimates"
-    ) -> tuple[pd.Series, dict]:
-        """The row of an estimates table that a declared estimate names, and its source."""
+    def estimates_of(self, key: str, estimate_id: str, table: str = "estimates") -> pd.DataFrame:
+        """The rows of one estimate of the plan (an error naming the estimates there are)."""
         frame = self.table(key, table)
-        estimate_id = str(spec["estimate"])
         made = sorted(frame["estimate_id"].dropna().astype(str).unique())
         if estimate_id not in made:
             raise self.error(
@@ -124,6 +121,25 @@ class DeclaredBrief:
                 f"the plan makes no estimate '{estimate_id}'",
                 hint=f"the estimates of the dataset's plan are: {', '.join(made)}.",
             )
+        return frame[frame["estimate_id"].astype(str) == estimate_id]
+
+    def model_frame(self, key: str, model: str) -> pd.DataFrame:
+        """The terms table of one model of the plan (an error naming the models there are)."""
+        if not self.tables.has(f"model_{model}"):
+            raise self.error(
+                key,
+                f"the plan fits no model '{model}'",
+                hint=f"the models of the dataset's plan are: {', '.join(model_ids(self.tables))}.",
+            )
+        return self.tables.frame(f"model_{model}")
+
+    def estimate_cell(
+        self, key: str, spec: Mapping[str, Any], table: str = "estimates"
+    ) -> tuple[pd.Series, dict]:
+        """The row of an estimates table that a declared estimate names, and its source."""
+        frame = self.table(key, table)
+        estimate_id = str(spec["estimate"])
+        rows = self.estimates_of(key, estimate_id, table)
         group = as_mapping(spec.get("group"))
         group_var = CROSS.join(group) if group else OVERALL
         group_value = CROSS.join(group.values()) if group else OVERALL
@@ -138,7 +154,6 @@ class DeclaredBrief:
                 level=level,
             )
         except MissingRow:
-            rows = frame[frame["estimate_id"].astype(str) == estimate_id]
             groups = sorted(
                 {
                     f"{v}: {g}" if v != OVERALL else OVERALL
@@ -156,14 +171,8 @@ class DeclaredBrief:
 
     def model_cell(self, key: str, spec: Mapping[str, Any]) -> tuple[pd.Series, dict]:
         model, term = str(spec["model"]), str(spec["term"])
-        if not self.tables.has(f"model_{model}"):
-            raise self.error(
-                key,
-                f"the plan fits no model '{model}'",
-                hint=f"the models of the dataset's plan are: {', '.join(model_ids(self.tables))}.",
-            )
         name = f"model_{model}"
-        frame = self.tables.frame(name)
+        frame = self.model_frame(key, model)
         try:
             row, source = table_row(frame, self.tables.path(name), {"term": term})
         except MissingRow:

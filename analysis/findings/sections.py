@@ -83,16 +83,20 @@ ESTIMATE_COLUMNS = {
 
 def estimate_table(brief: DeclaredBrief, spec: Spec) -> None:
     """One estimate by one breakdown, a row per group (sorted by the group's name)."""
-    frame = brief.tables.frame("estimates")
     key = f"table {spec['name']}"
-    brief.estimate_cell(key, {"estimate": spec["estimate"]})  # a clear error for an unknown id
-    rows = frame[
-        (frame["estimate_id"] == spec["estimate"])
-        & (frame["group_var"] == spec["by"])
-        & (frame["level"].astype(str) == str(spec.get("level", "1")))
+    estimate = brief.estimates_of(key, spec["estimate"])
+    rows = estimate[
+        (estimate["group_var"] == spec["by"])
+        & (estimate["level"].astype(str) == str(spec.get("level", "1")))
     ].sort_values("group_value", kind="stable")
     if rows.empty:
-        raise brief.error(key, f"estimate '{spec['estimate']}' has no breakdown by '{spec['by']}'")
+        breakdowns = sorted(set(estimate["group_var"].astype(str)))
+        raise brief.error(
+            key,
+            f"estimate '{spec['estimate']}' has no level {spec.get('level', '1')} by "
+            f"'{spec['by']}'",
+            hint=f"its breakdowns are: {', '.join(breakdowns)}.",
+        )
     brief.book.add_table(
         spec["name"],
         spec["caption"],
@@ -130,9 +134,7 @@ def model_table(brief: DeclaredBrief, spec: Spec) -> None:
     """A model's terms as ratios (or coefficients) with 95% CIs and p-values."""
     key = f"table {spec['name']}"
     name = f"model_{spec['model']}"
-    if not brief.tables.has(name):
-        brief.card_cell(key, {"card": spec["model"], "field": "id"})  # the clear error
-    terms = brief.tables.frame(name)
+    terms = brief.model_frame(key, spec["model"])
     card = brief.tables.json(f"card_{spec['model']}")
     skip = set(spec.get("skip", ["Intercept"]))
     rows = []
