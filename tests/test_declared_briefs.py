@@ -229,3 +229,22 @@ def test_a_number_whose_table_is_not_configured_is_left_out(tmp_path: Path) -> N
     assert "tests" not in book.findings
     book, _ = build_with(tmp_path, declaration({"tests": {**spec, "format": "integer"}}))
     assert book.findings["tests"]["text"] == "508"
+
+
+def test_a_picked_row_must_be_named_by_its_cited_columns(tmp_path: Path) -> None:
+    """Every finding's source is one cell: `cite` columns that fit several rows are refused."""
+    spec = {
+        "table": "interviews_frequencies",
+        "where": {"level": "theme", "sex": "All"},
+        "order_by": "interviews_mentioning",
+        "pick": 1,
+        "column": "interviews_mentioning",
+        "format": "count",
+    }
+    with pytest.raises(DeclarationError, match="`cite` \\(level, sex\\) name more than one row"):
+        build_with(tmp_path, declaration({"top": spec}))
+    book, _ = build_with(tmp_path, declaration({"top": {**spec, "cite": ["theme", "country"]}}))
+    assert book.findings["top"]["text"] == "42"
+    assert book.findings["top"]["source"]["row"] == {"theme": "Return", "country": "All"}
+    with pytest.raises(DeclarationError, match="has no column 'mentions'"):
+        build_with(tmp_path, declaration({"top": {**spec, "order_by": "mentions"}}))

@@ -212,14 +212,11 @@ class DeclaredBrief:
             except MissingRow as exc:
                 raise self.error(key, exc.problem, exc.hint) from None
         where = as_mapping(spec.get("where"))
+        cite = list(spec.get("cite") or where)
+        order = [spec["order_by"]] if "order_by" in spec else []
+        self.has_columns(key, name, frame, [*where, *cite, *order])
         rows = frame
         for column, value in where.items():
-            if column not in frame:
-                raise self.error(
-                    key,
-                    f"the table '{name}' has no column '{column}'",
-                    hint=f"its columns are: {', '.join(map(str, frame.columns))}.",
-                )
             rows = rows[rows[column].astype("string").fillna("") == value]
         if "order_by" in spec:
             rows = rows.sort_values(spec["order_by"], ascending=False, kind="stable")
@@ -231,8 +228,25 @@ class DeclaredBrief:
                 hint="declare another row, or leave the number out of the brief.",
             )
         row = rows.iloc[position - 1]
-        cite = spec.get("cite") or list(where)
-        return row, {"table": path, "row": {c: plain(row[c]) for c in cite}}
+        cited = {c: plain(row[c]) for c in cite}
+        try:  # the cited columns must name the picked row alone: its source is one cell
+            table_row(frame, path, {c: "" if v is None else v for c, v in cited.items()})
+        except MissingRow:
+            raise self.error(
+                key,
+                f"the columns in `cite` ({', '.join(cite)}) name more than one row of '{name}'",
+                hint="add the columns that tell the rows apart.",
+            ) from None
+        return row, {"table": path, "row": cited}
+
+    def has_columns(self, key: str, name: str, frame: pd.DataFrame, columns: list[str]) -> None:
+        absent = [c for c in columns if c not in frame.columns]
+        if absent:
+            raise self.error(
+                key,
+                f"the table '{name}' has no column {', '.join(map(repr, absent))}",
+                hint=f"its columns are: {', '.join(map(str, frame.columns))}.",
+            )
 
     def cell(self, key: str, spec: Mapping[str, Any]) -> tuple[pd.Series, dict]:
         kind = source_of(spec)
