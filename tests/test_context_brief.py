@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_regional_brief import figure_paths, write_tables
+from test_regional_brief import figure_paths, regional, write_tables
 
 from analysis.context import asean_female_police, asean_victims, read_female_police, read_glotip
 from analysis.context.unodc import KNOWN_SEXES, VICTIMS, composition, regional_totals
@@ -25,7 +25,6 @@ from analysis.findings.context import (
     tidy_glotip_victims,
     tidy_tables,
 )
-from analysis.findings.regional import BriefTables, RegionalFindings
 from analysis.tables import write_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -182,9 +181,7 @@ def test_one_source_only_keeps_its_block(tmp_path: Path) -> None:
 
 
 def test_without_config_no_context_findings_and_no_section(tmp_path: Path) -> None:
-    book = RegionalFindings(
-        BriefTables(write_tables(tmp_path)), wave="2025", threshold=10, interview_threshold=5
-    ).build(previous_wave="2023", figure_paths=figure_paths(tmp_path))
+    book = regional(write_tables(tmp_path), figure_paths(tmp_path))
     context = {k: v for k, v in book.findings.items() if k.startswith("context_")}
     assert context == {}
     assert book.sections[SECTION] == {"markdown": "", "source": {"derived_from": []}}
@@ -231,9 +228,7 @@ def test_rendered_brief_with_context_is_two_to_four_pages(tmp_path: Path) -> Non
     for name in ("women_by_country", "training_gain", "code_cooccurrence"):
         for kind, ext in (("svg", "svg"), ("png", "png"), ("alt", "alt.txt")):
             figures[f"figure_{name}_{kind}"] = str(tmp_path / f"{name}.{ext}")
-    book = RegionalFindings(
-        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5, quote_id="Q-0030"
-    ).build(previous_wave="2023", figure_paths=figures)
+    book = regional(paths, figures, quote_id="Q-0030")
     findings = tmp_path / "regional.yaml"
     findings.write_text(to_yaml(book.to_dict("Regional brief", 1748822400, {})), "utf-8")
     qmd = REPO / "reports" / "regional" / "regional.qmd"

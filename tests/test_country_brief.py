@@ -10,13 +10,15 @@ import pytest
 from analysis.errors import WpsInputError
 from analysis.findings.book import SUPPRESSED
 from analysis.findings.country import (
-    CountryFindings,
     country_note,
     plan_country_briefs,
     plan_entry,
     slugify,
 )
-from analysis.findings.regional import BriefTables
+from analysis.findings.declaration import load_declaration
+from analysis.findings.declared import BriefRun, build_brief
+
+DECLARATION = Path(__file__).resolve().parents[1] / "reports" / "country" / "numbers.yaml"
 
 NOTE = "# {country}: no brief for {wave}\n{respondents} officers, fewer than {minimum}.\n"
 
@@ -122,10 +124,15 @@ def build(tmp_path: Path, previous: bool = True):
         path = tmp_path / f"women_by_country.{ext}"
         path.write_text("alt\n")
         figures[f"figure_women_by_country_{kind}"] = str(path)
-    builder = CountryFindings(
-        BriefTables(paths), country="Lao PDR", slug="lao-pdr", wave="2025", threshold=10
+    run = BriefRun(
+        wave="2025", threshold=10, previous_wave="2023" if previous else None, figure_paths=figures
     )
-    return builder.build(previous_wave="2023" if previous else None, figure_paths=figures)
+    declaration = load_declaration(DECLARATION)
+    book, title = build_brief(
+        declaration, paths, run, brief="lao-pdr", parameters={"country": "Lao PDR"}
+    )
+    assert title.endswith(": Lao PDR, 2025")
+    return book
 
 
 def test_country_findings_quote_the_country_rows(tmp_path: Path) -> None:

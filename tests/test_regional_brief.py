@@ -12,12 +12,9 @@ import yaml
 
 from analysis.errors import WpsInputError
 from analysis.findings.book import SUPPRESSED
-from analysis.findings.regional import (
-    BriefTables,
-    RegionalFindings,
-    covariates_sentence,
-    formula_terms,
-)
+from analysis.findings.declaration import load_declaration
+from analysis.findings.declared import BriefRun, build_brief
+from analysis.findings.words import covariates_sentence, formula_terms
 
 FORMULA = "intend_stay_5y ~ harassment + training_gender + women + C(age_band)"
 
@@ -107,7 +104,11 @@ def write_tables(root: Path, *, previous: bool = True) -> dict[str, str]:
         "stay_logit.parquet",
     )
     card = root / "stay_logit.card.json"
-    card.write_text(json.dumps({"id": "stay_logit", "formula": FORMULA, "n": 2737}))
+    card.write_text(
+        json.dumps(
+            {"id": "stay_logit", "formula": FORMULA, "n": 2737, "reference": {"age_band": "18-29"}}
+        )
+    )
     paths["card_stay_logit"] = str(card)
     modules = ["All", "Gender awareness", "Gender-informed investigation"]
     modules.append("Team building and self-care")
@@ -262,13 +263,34 @@ def figure_paths(root: Path) -> dict[str, str]:
     return paths
 
 
-def build(tmp_path: Path, *, previous: bool = True, quote_id: str | None = "Q-0030"):
-    tables = BriefTables(write_tables(tmp_path, previous=previous))
-    builder = RegionalFindings(
-        tables, wave="2025", threshold=10, interview_threshold=5, quote_id=quote_id
+DECLARATION = Path(__file__).resolve().parents[1] / "reports" / "regional" / "numbers.yaml"
+
+
+def regional(
+    paths: dict[str, str],
+    figures: dict[str, str],
+    *,
+    previous_wave: str | None = "2023",
+    quote_id: str | None = None,
+):
+    """The regional brief's findings book from its declaration and these tables."""
+    run = BriefRun(
+        wave="2025",
+        threshold=10,
+        interview_threshold=5,
+        previous_wave=previous_wave,
+        figure_paths=figures,
+        quote_id=quote_id,
     )
-    return builder.build(
-        previous_wave="2023" if previous else None, figure_paths=figure_paths(tmp_path)
+    return build_brief(load_declaration(DECLARATION), paths, run, brief="regional")[0]
+
+
+def build(tmp_path: Path, *, previous: bool = True, quote_id: str | None = "Q-0030"):
+    return regional(
+        write_tables(tmp_path, previous=previous),
+        figure_paths(tmp_path),
+        previous_wave="2023" if previous else None,
+        quote_id=quote_id,
     )
 
 
@@ -350,9 +372,7 @@ def test_reliability_note_when_every_code_is_reliable(tmp_path: Path) -> None:
     paths = write_tables(tmp_path)
     table = reliability_table().assign(alpha=0.9, alpha_low=0.85, alpha_high=0.95, flag="reliable")
     table.to_csv(paths["interviews_reliability"], index=False)
-    book = RegionalFindings(
-        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5
-    ).build(previous_wave=None, figure_paths=figure_paths(tmp_path))
+    book = regional(paths, figure_paths(tmp_path), previous_wave=None)
     note = book.findings["reliability_note"]["text"]
     assert note.endswith("at least 0.8 for every code.") and "caution" not in note
 
@@ -382,9 +402,7 @@ def test_an_interval_from_two_cohorts_is_printed_as_unreliable(tmp_path: Path) -
     prepost["ci_flag"] = ["unreliable", "", "", ""]
     prepost["ci_note"] = ["only 2 cohorts, so the interval is very wide", "", "", ""]
     prepost.to_parquet(paths["prepost"])
-    book = RegionalFindings(
-        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5
-    ).build(previous_wave=None, figure_paths=figure_paths(tmp_path))
+    book = regional(paths, figure_paths(tmp_path), previous_wave=None)
     text = book.findings["training_gain_ci"]["text"]
     assert text.endswith("unreliable: only 2 cohorts, so the interval is very wide")
     locate(book.findings["training_gain_ci"]["source"])
@@ -392,7 +410,8 @@ def test_an_interval_from_two_cohorts_is_printed_as_unreliable(tmp_path: Path) -
 
 def test_model_words_come_from_its_formula(tmp_path: Path) -> None:
     assert formula_terms(FORMULA) == ["harassment", "training_gender", "women", "age_band"]
-    assert covariates_sentence(FORMULA, "harassment") == "gender training, sex and age group"
+    words = load_declaration(DECLARATION).words
+    assert covariates_sentence(FORMULA, "harassment", words) == "gender training, sex and age group"
     texts = {k: v["text"] for k, v in build(tmp_path).findings.items()}
     assert texts["model_stay_covariates"] == "gender training, sex and age group"
     assert texts["model_harassment_or"] == "0.46"
@@ -436,10 +455,7 @@ def render_regional_pdf(tmp_path: Path, paths: dict[str, str]):
         for name in ("women_by_country", "training_gain", "code_cooccurrence")
         for kind, ext in (("svg", "svg"), ("png", "png"), ("alt", "alt.txt"))
     }
-    builder = RegionalFindings(
-        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5, quote_id="Q-0030"
-    )
-    book = builder.build(previous_wave="2023", figure_paths=figures)
+    book = regional(paths, figures, quote_id="Q-0030")
     findings = tmp_path / "regional.yaml"
     findings.write_text(to_yaml(book.to_dict("Regional brief", 1748822400, {})), "utf-8")
     qmd = Path(__file__).resolve().parents[1] / "reports" / "regional" / "regional.qmd"
@@ -487,10 +503,7 @@ def framework_tables(tmp_path: Path) -> dict[str, str]:
 
 def build_with_framework(tmp_path: Path):
     paths = {**write_tables(tmp_path), **framework_tables(tmp_path)}
-    builder = RegionalFindings(
-        BriefTables(paths), wave="2025", threshold=10, interview_threshold=5, quote_id="Q-0030"
-    )
-    return builder.build(previous_wave="2023", figure_paths=figure_paths(tmp_path))
+    return regional(paths, figure_paths(tmp_path), quote_id="Q-0030")
 
 
 def test_programme_results_section_numbers_each_trace_to_their_cell(tmp_path: Path) -> None:

@@ -172,11 +172,19 @@ class FindingsBook:
         """The one disclosure-control pass every estimate table gets before a brief uses it."""
         return protect_for_brief(frame, threshold or self.threshold)
 
-    def add(self, key: str, value: Any, text: str, source: Mapping[str, Any]) -> str:
+    def add(
+        self,
+        key: str,
+        value: Any,
+        text: str,
+        source: Mapping[str, Any],
+        withheld: bool | None = None,
+    ) -> str:
+        """A finding; `withheld` (default: the text says so) counts it as withheld."""
         if key in self.findings:
             raise ValueError(f"finding '{key}' defined twice for brief {self.brief}")
         self.findings[key] = {"value": plain(value), "text": text, "source": dict(source)}
-        if is_withheld(text):
+        if is_withheld(text) if withheld is None else withheld:
             self.suppressed_cells += 1
         elif source.get("lonely_strata"):
             self.lonely_cells += 1
@@ -296,10 +304,10 @@ def table_row(frame: pd.DataFrame, table: str, match: Mapping[str, Any]) -> tupl
         raise MissingRow(
             f"a brief quotes the row {dict(match)}, and the table has {len(rows)} such rows",
             file=table,
-            hint=f"the {key} values it has are: {', '.join(present[:30]) or 'none'}. The "
-            "regional and country briefs quote the officer survey's plan entries "
-            "(config/plan.yaml): give your plan those entries, or set brief_dataset to null in "
-            "config/config.yaml to make only each survey's default brief.",
+            hint=f"the {key} values it has are: {', '.join(present[:30]) or 'none'}. A brief "
+            "quotes the rows its declaration (reports/<kind>/numbers.yaml) names: declare rows "
+            "your plan makes, or set brief_dataset to null in config/config.yaml to make only "
+            "each survey's default brief.",
         )
     return rows.iloc[0], {"table": table, "row": dict(match)}
 
@@ -322,13 +330,3 @@ def estimate_row(
     if lonely is not None and pd.notna(lonely) and int(lonely) > 0:
         source["lonely_strata"] = int(lonely)  # the brief's methods box says so
     return row, source
-
-
-def add_variance_method(book: FindingsBook, estimates: pd.DataFrame, table: str) -> str:
-    """The methods box's words on the variance estimator (finding `variance_method`), from an
-    estimates table's `variance` column (the design's variance_method)."""
-    row, source = estimate_row(estimates, table, estimate_id="women_share", level="1")
-    text = str(row["variance"]) if "variance" in row and pd.notna(row["variance"]) else ""
-    return book.add(
-        "variance_method", None, text or "not recorded", {**source, "column": "variance"}
-    )

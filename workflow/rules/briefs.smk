@@ -76,6 +76,7 @@ rule write_brief_note:
 rule build_findings:
     input:
         unpack(brief_tables),
+        unpack(brief_declaration),
         unpack(figure_inputs),
         unpack(brief_plan_input),
         unpack(context_tables),

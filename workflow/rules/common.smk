@@ -333,6 +333,15 @@ def brief_sources(wildcards) -> dict[str, str]:
     return brief_kind_sources(brief_kind(wildcards.brief))
 
 
+def brief_declaration(wildcards) -> dict[str, str]:
+    """A brief kind's declaration of the numbers it quotes, and the document quoting them."""
+    kind = brief_kind(wildcards.brief)
+    return {
+        "declaration": str(brief_project(kind) / "numbers.yaml"),
+        "document": str(brief_document(kind)),
+    }
+
+
 def brief_outputs() -> dict[str, str]:
     return {fmt: f"{RESULTS}/briefs/{{wave}}/{{brief}}.{fmt}" for fmt in BRIEF_FORMATS}
 
