@@ -378,8 +378,11 @@ def test_reliability_note_when_every_code_is_reliable(tmp_path: Path) -> None:
 
 
 def test_quote_not_in_the_bank_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(WpsInputError, match="Q-9999.*not in the quote bank"):
+    with pytest.raises(WpsInputError, match="Q-9999.*not in the quote bank") as raised:
         build(tmp_path, quote_id="Q-9999")
+    # the bank holds only reviewed quotes, so the message says how to get one reviewed
+    assert "not approved by a reviewer" in str(raised.value)
+    assert "wps quotes review" in str(raised.value)
 
 
 def test_the_methods_box_names_the_variance_estimator(tmp_path: Path) -> None:

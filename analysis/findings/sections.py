@@ -374,12 +374,14 @@ def quote(brief: DeclaredBrief, spec: Spec) -> None:
     if quote_id not in set(quotes["quote_id"].astype(str)):
         raise WpsInputError(
             f"quote {quote_id} chosen for the {brief.book.brief} brief is not in the quote bank "
-            "(no consent, or removed by redaction)",
+            "(no consent, removed by redaction, or not approved by a reviewer for its current "
+            "text)",
             dataset="interviews",
             file=path,
             column="quote_id",
-            hint="choose a quote ID listed in the quote bank in "
-            f"{brief.run.quote_file or 'the brief kind’s text/quotes.yaml'}.",
+            hint="run `wps quotes review` to see each candidate quote's status and how to record "
+            "an approval in data/raw/<dataset>/_quote_reviews.csv, or choose a quote ID listed "
+            f"in the quote bank in {brief.run.quote_file or 'the brief kind’s text/quotes.yaml'}.",
         )
     row, src = table_row(quotes, path, {"quote_id": quote_id})
     brief.book.add("quote_text", row["quote"], str(row["quote"]), {**src, "column": "quote"})
