@@ -143,7 +143,9 @@ class DeclaredBrief:
         group = as_mapping(spec.get("group"))
         group_var = CROSS.join(group) if group else OVERALL
         group_value = CROSS.join(group.values()) if group else OVERALL
-        level = str(spec.get("level", "1"))
+        # default: level "1" of a proportion; a mean or total has no level (written "")
+        has_levels = bool(rows["level"].notna().any())
+        level = str(spec["level"]) if "level" in spec else ("1" if has_levels else "")
         try:
             return estimate_row(
                 frame,

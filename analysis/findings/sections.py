@@ -85,16 +85,17 @@ def estimate_table(brief: DeclaredBrief, spec: Spec) -> None:
     """One estimate by one breakdown, a row per group (sorted by the group's name)."""
     key = f"table {spec['name']}"
     estimate = brief.estimates_of(key, spec["estimate"])
+    # default: level "1" of a proportion; a mean or total has no level (written "")
+    level = str(spec.get("level", "1" if estimate["level"].notna().any() else ""))
     rows = estimate[
         (estimate["group_var"] == spec["by"])
-        & (estimate["level"].astype(str) == str(spec.get("level", "1")))
+        & (estimate["level"].astype("string").fillna("") == level)
     ].sort_values("group_value", kind="stable")
     if rows.empty:
         breakdowns = sorted(set(estimate["group_var"].astype(str)))
         raise brief.error(
             key,
-            f"estimate '{spec['estimate']}' has no level {spec.get('level', '1')} by "
-            f"'{spec['by']}'",
+            f"estimate '{spec['estimate']}' has no level {level or '(none)'} by '{spec['by']}'",
             hint=f"its breakdowns are: {', '.join(breakdowns)}.",
         )
     brief.book.add_table(
