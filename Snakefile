@@ -42,6 +42,7 @@ include: "workflow/rules/interviews.smk"
 include: "workflow/rules/context.smk"
 include: "workflow/rules/briefs.smk"
 include: "workflow/rules/dataset_briefs.smk"
+include: "workflow/rules/own_briefs.smk"
 include: "workflow/rules/results_framework.smk"
 include: "workflow/rules/provenance.smk"
 

@@ -16,9 +16,51 @@ REPORTS_DIR = Path("reports")
 INCLUDE = re.compile(r"\{\{<\s*include\s+(.*?)\s*>\}\}")
 
 
+# The kinds the project ships; a user's own brief (config: datasets.<name>.brief) is any other
+# folder of reports/ holding the same three files.
+BUILTIN_KINDS = ("regional", "country", "survey", "results")
+OWN_BRIEF_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+OWN_BRIEF_FILES = ("{name}.qmd", "_quarto.yml", "numbers.yaml")
+
+
 def brief_kind(brief: str) -> str:
-    """The kind of a brief: 'regional', or 'country' for a country's brief."""
+    """The kind of a brief of the regional/country roster: 'regional', or 'country' for a
+    country's brief. (Other briefs name their kind in their findings file.)"""
     return "regional" if brief == "regional" else "country"
+
+
+def own_brief_problem(name: object, reports: Path = REPORTS_DIR) -> tuple[str, str] | None:
+    """What is wrong with `name` as a user's own brief folder reports/<name>/ (problem, what to
+    do), or None when the folder is usable: a plain name (no path), not a built-in kind, an
+    existing folder holding <name>.qmd, _quarto.yml and numbers.yaml."""
+    if not isinstance(name, str) or not OWN_BRIEF_NAME.match(name):
+        return (
+            f"the brief '{name}' is not a plain folder name",
+            "name a folder directly under reports/ (lower case letters, digits, _ and -; no "
+            "'/' or '..'), for example `brief: schools_brief` for reports/schools_brief/.",
+        )
+    if name in BUILTIN_KINDS:
+        return (
+            f"the brief '{name}' is one of the project's own kinds ({', '.join(BUILTIN_KINDS)})",
+            "copy it to a folder of your own name (reports/<name>/, with <name>.qmd) and set "
+            "`brief: <name>`.",
+        )
+    project = reports / name
+    if not project.is_dir():
+        return (
+            f"the brief's folder {project} does not exist",
+            f"create {project}/ with {name}.qmd, _quarto.yml and numbers.yaml (docs/own-study.md"
+            ", 'Quoting numbers in your own words'), or remove `brief:` from the dataset.",
+        )
+    absent = [f.format(name=name) for f in OWN_BRIEF_FILES]
+    absent = [f for f in absent if not (project / f).is_file()]
+    if absent:
+        return (
+            f"the brief's folder {project} has no {', '.join(absent)}",
+            f"add them (copy reports/survey/_quarto.yml and adapt it; the document must be "
+            f"named {name}.qmd).",
+        )
+    return None
 
 
 def brief_project(kind: str, reports: Path = REPORTS_DIR) -> Path:

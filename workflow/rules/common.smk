@@ -383,6 +383,7 @@ def fixed_targets() -> list[str]:
                 targets.append(f"{RESULTS}/interviews/{dataset}/{wave}/frequencies.csv")
     targets += trend_targets()
     targets += dataset_brief_targets()
+    targets += own_brief_targets()  # workflow/rules/own_briefs.smk
     targets += results_brief_targets()  # workflow/rules/results_framework.smk
     return targets
 
@@ -535,3 +536,81 @@ def programme_results_tables(wildcards) -> dict[str, str]:
         "programme_progress": f"{RESULTS}/tables/{dataset}/{wave}/progress.parquet",
         "programme_codebook": f"{RESULTS}/clean/{dataset}/{wave}.codebook.json",
     }
+
+
+# ---- a survey's own declared brief (workflow/rules/own_briefs.smk) -------------------------
+
+import re
+
+from analysis.render.own_briefs import own_briefs
+
+# {dataset: brief name}, each checked before any rule runs
+try:
+    OWN_BRIEFS = own_briefs(config, PLAN)
+except WpsInputError as err:
+    raise WorkflowError(str(err)) from None
+# Only the configured names: reports/survey/... and reports/results/... stay other rules' paths.
+OWN_BRIEF_NAMES = "|".join(sorted({re.escape(n) for n in OWN_BRIEFS.values()}))
+OWN_BRIEF_NAMES = OWN_BRIEF_NAMES or "(?!)"  # none configured: matches nothing
+OWN_DATASETS = "|".join(sorted(re.escape(d) for d in OWN_BRIEFS)) or "(?!)"
+
+
+def own_brief_outputs() -> dict[str, str]:
+    return {
+        fmt: f"{RESULTS}/briefs/{{brief}}/{{dataset}}/{{wave}}/{{brief}}.{fmt}"
+        for fmt in BRIEF_FORMATS
+    }
+
+
+def own_brief_targets() -> list[str]:
+    """Every wave's own brief of every dataset that names one (for `rule all`)."""
+    return [
+        path.format(brief=name, dataset=dataset, wave=wave)
+        for dataset, name in sorted(OWN_BRIEFS.items())
+        for wave in waves(dataset)
+        for path in own_brief_outputs().values()
+    ]
+
+
+def own_brief_declaration(wildcards) -> dict[str, str]:
+    project = brief_project(wildcards.brief)
+    return {
+        "declaration": str(project / "numbers.yaml"),
+        "document": str(brief_document(wildcards.brief)),
+    }
+
+
+def own_brief_tables(wildcards) -> dict[str, str]:
+    """The tables an own brief's numbers may name: `estimates`, `estimates_previous`,
+    `model_<id>`, `card_<id>` and `codebook` (the cleaned wave's labels)."""
+    base = f"{RESULTS}/tables/{wildcards.dataset}"
+    tables = {
+        "estimates": f"{base}/{wildcards.wave}/estimates.parquet",
+        "codebook": f"{RESULTS}/clean/{wildcards.dataset}/{wildcards.wave}.codebook.json",
+    }
+    previous = previous_wave_of_dataset(wildcards)
+    if previous is not None:
+        tables["estimates_previous"] = f"{base}/{previous}/estimates.parquet"
+    files = dataset_model_files(wildcards)
+    for model in dataset_model_ids(wildcards):
+        tables[f"model_{model}"] = files[f"model_{model}"]
+        tables[f"card_{model}"] = files[f"card_{model}"]
+    return tables
+
+
+def own_brief_figures(wildcards) -> dict[str, str]:
+    """Each model's figure files as a `figures` section names them: figure_<model>_<ext>."""
+    files = dataset_model_files(wildcards)
+    return {
+        f"figure_{model}_{kind}": files[f"{kind}_{model}"]
+        for model in dataset_model_ids(wildcards)
+        for kind in ("svg", "png", "alt")
+    }
+
+
+def own_brief_figure_list(wildcards) -> list[str]:
+    return sorted(own_brief_figures(wildcards).values())
+
+
+def own_brief_sources(wildcards) -> dict[str, str]:
+    return brief_kind_sources(wildcards.brief)
