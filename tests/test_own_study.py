@@ -47,11 +47,11 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def set_up_schools(root: Path) -> dict:
+    """In a copied project: the API waves as dataset `schools`, its codebook drafted and
+    decided, its config and plan entries, as a new user does. Returns the config."""
     if not all((API / name).is_file() for name in WAVES.values()):
         pytest.skip(f"reference data {API} is absent (shared/reference-data not beside the repo)")
-    root = copy_project(tmp_path_factory.mktemp("own-study") / "project")
     raw = root / "data" / "raw" / "schools"
     raw.mkdir()
     for wave, name in WAVES.items():
@@ -79,6 +79,14 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     plan = yaml.safe_load(plan_path.read_text(encoding="utf-8"))
     plan["datasets"]["schools"] = PLAN
     plan_path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    return config
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("own-study") / "project")
+    set_up_schools(root)
+    raw = root / "data" / "raw" / "schools"
     before = {p.name: sha(p) for p in raw.glob("*.csv")}
     targets = [
         f"results/briefs/survey/schools/{wave}/schools.{fmt}"
