@@ -188,6 +188,17 @@ def test_a_bad_own_declaration_is_refused_before_rules_run(tmp_path: Path):
     assert "number 'mean_api'" in message
 
 
+def test_a_document_quoting_an_undeclared_number_is_refused_before_rules_run(tmp_path: Path):
+    folder = own_folder(tmp_path)
+    (folder / "text").mkdir()
+    (folder / "text" / "words.md").write_text("{{< var median_api >}}\n", "utf-8")
+    qmd = folder / "schools_brief.qmd"
+    qmd.write_text(qmd.read_text("utf-8") + "{{< include text/words.md >}}\n", "utf-8")
+    with pytest.raises(DeclarationError) as err:
+        own_briefs(config_with("schools_brief"), PLAN, tmp_path)
+    assert "{{< var median_api >}} in " + str(folder / "text" / "words.md") in str(err.value)
+
+
 def test_the_config_schema_refuses_a_brief_given_as_a_path():
     import jsonschema
 

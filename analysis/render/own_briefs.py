@@ -2,8 +2,8 @@
 names a folder reports/<name>/ holding <name>.qmd, _quarto.yml and numbers.yaml (the same
 declaration format as the regional and country briefs, its sources being the dataset's
 estimates, models and cleaned codebook of the wave). It is made beside the dataset's default
-brief. Checked here before any rule runs, so a missing folder or a bad declaration stops the
-run with the dataset, the file and what to do.
+brief. Checked here before any rule runs, so a missing folder, a bad declaration or a document
+quoting an undeclared number stops the run with the dataset, the file and what to do.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import Any
 from analysis.errors import WpsInputError
 from analysis.findings.declaration import (
     DeclarationError,
+    check_quoted_keys,
     declaration_path,
     load_declaration,
 )
-from analysis.render.projects import REPORTS_DIR, brief_project, own_brief_problem
+from analysis.render.findings_file import RESERVED_KEYS
+from analysis.render.projects import REPORTS_DIR, brief_document, brief_project, own_brief_problem
 
 CONFIG = "config/config.yaml"
 
@@ -27,7 +29,8 @@ def own_briefs(
     config: Mapping[str, Any], plan: Mapping[str, Any], reports: Path = REPORTS_DIR
 ) -> dict[str, str]:
     """{dataset: brief name} of every dataset whose config names a brief of its own, each
-    checked: a survey with a plan entry, a usable folder, a declaration that matches its schema.
+    checked: a survey with a plan entry, a usable folder, a declaration that matches its schema
+    and declares every number its document quotes.
     Raises WpsInputError (DeclarationError for the declaration) naming the dataset and file."""
     found: dict[str, str] = {}
     for dataset, spec in sorted(config["datasets"].items()):
@@ -52,8 +55,18 @@ def own_briefs(
                 file=CONFIG,
                 hint=problem[1],
             )
+        # imported only when a brief is configured: the rule files import this module when
+        # the DAG is built, and the section kinds take a second and a half to import
+        from analysis.findings.sections import provided_keys
+
         try:
-            load_declaration(declaration_path(brief_project(name, reports)))
+            declaration = load_declaration(declaration_path(brief_project(name, reports)))
+            check_quoted_keys(
+                declaration,
+                brief_document(name, reports),
+                provided_keys(declaration),
+                RESERVED_KEYS,
+            )
         except DeclarationError as err:
             err.dataset = dataset  # the message then names the dataset as well as the file
             raise
