@@ -35,16 +35,30 @@ run: $(STAMP) system-deps
 		"wait for it to finish (after a crash, \`make unlock\` clears Snakemake's own lock)" >&2; fi; \
 	exit $$status
 
+# Outputs of jobs a killed run left half-done are deleted first, so they are redone: Snakemake's
+# --rerun-incomplete misses the jobs behind a checkpoint (analysis/run/resume.py).
+RESUME := $(BIN)/python -m analysis.run.resume
+
 run-locked:
+	$(RESUME)
 	$(SNAKEMAKE) --keep-going  # one failing dataset does not stop the others
 	@# raw rows an interrupted run may have left behind (temporary tables), swept only if any
 	@if find results/ingest results/validated -type f 2>/dev/null | grep -q .; then \
 		$(SNAKEMAKE) --delete-temp-output; fi
 	@$(MAKE) --no-print-directory $(REPORT)
 
-# Snakemake's HTML report, rebuilt only when the run's manifest changed.
+# Snakemake's HTML report, rebuilt only when the run's manifest changed. Snakemake writes it in
+# place, so it is made beside (in .snakemake/) and renamed: a run killed while writing it leaves
+# no half report under the final name that make would take for up to date.
+REPORT_PARTIAL := .snakemake/report.partial.html
+define make_report
+	@mkdir -p $(dir $(REPORT_PARTIAL))
+	$(SNAKEMAKE) --report $(REPORT_PARTIAL)
+	mv -f $(REPORT_PARTIAL) $(REPORT)
+endef
+
 $(REPORT): $(MANIFEST)
-	$(SNAKEMAKE) --report $@
+	$(make_report)
 
 test: $(STAMP) system-deps system-deps-test
 	$(BIN)/python -m pytest -q
@@ -76,7 +90,7 @@ example-data: $(STAMP)
 	$(BIN)/python -m analysis.synth --out data/raw
 
 report: $(STAMP)
-	$(SNAKEMAKE) --report results/provenance/report.html
+	$(make_report)
 
 # After a hard kill (power loss, kill -9) Snakemake leaves its lock behind: remove it, then make run.
 unlock: $(STAMP)
@@ -100,9 +114,10 @@ $(SLURM_STAMP): $(STAMP) $(SLURM_LOCK)
 	touch $@
 
 run-slurm: $(SLURM_STAMP)
+	$(RESUME)
 	$(BIN)/snakemake --profile $(SLURM_PROFILE)  # keep-going, as make run
 	$(SNAKEMAKE) --delete-temp-output
-	$(SNAKEMAKE) --report results/provenance/report.html
+	$(make_report)
 
 clean:
 	rm -rf results .snakemake

@@ -37,6 +37,27 @@ def _no_space(path: Path) -> NoSpaceError:
     return error
 
 
+# A file being written is `.<name>.<random>.tmp` beside its target (mkstemp's prefix and suffix).
+PARTIAL_PREFIX = "."
+PARTIAL_SUFFIX = ".tmp"
+
+
+def is_partial(path: Path | str) -> bool:
+    """Whether `path` is named as atomic_write names a file it has not finished."""
+    name = Path(path).name
+    return name.startswith(PARTIAL_PREFIX) and name.endswith(PARTIAL_SUFFIX)
+
+
+def remove_partial_files(folder: Path | str) -> list[Path]:
+    """Delete the half-written files a killed run left under `folder` (none while a run of
+    this folder is writing: call it before one starts); returns them."""
+    found = sorted(p for p in Path(folder).rglob(f"{PARTIAL_PREFIX}*{PARTIAL_SUFFIX}"))
+    removed = [p for p in found if p.is_file() and is_partial(p)]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
 def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a temporary file in the same folder, then rename it to `path`, so
     a reader (or a killed run) never sees a half-written file. The file gets the usual
@@ -44,11 +65,13 @@ def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     colleagues sharing the results folder can read it.
 
     A run killed mid-write leaves at most a hidden `.<name>.*.tmp` beside the target (which
-    `wps audit` reports), never a truncated file under the final name. A full disk raises
-    `NoSpaceError` (an OSError) naming the file."""
+    `wps audit` reports and the next run deletes), never a truncated file under the final
+    name. A full disk raises `NoSpaceError` (an OSError) naming the file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{PARTIAL_PREFIX}{path.name}.", suffix=PARTIAL_SUFFIX
+    )
     os.close(fd)
     try:
         write(Path(tmp))

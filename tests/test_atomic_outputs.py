@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+from analysis.atomic import is_partial, remove_partial_files  # noqa: E402
 from analysis.figures.draw import save_figure  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,6 +92,21 @@ def test_killed_while_saving_leaves_no_partial_file_under_the_final_name(
     # what is left is a hidden temporary file, which the audit reports (tests/test_audit.py)
     leftovers = [p.name for p in base.parent.iterdir() if not p.name.startswith(base.name)]
     assert all(re.fullmatch(rf"\.{base.name}\.{dying_format}\..+\.tmp", n) for n in leftovers)
+
+
+def test_the_next_run_deletes_only_what_a_killed_save_left(tmp_path: Path) -> None:
+    """The workflow's onstart calls remove_partial_files on results/: after a kill, the resumed
+    run must not leave the half-written file for the audit to fail on."""
+    base = tmp_path / "figures" / "stay_logit"
+    save_and_get_killed(base, "svg")
+    left = [p for p in base.parent.iterdir() if is_partial(p)]
+    assert len(left) == 1, left
+    others = [base.parent / "notes.tmp", base.parent / ".hidden", tmp_path / ".svg.tmp.keep"]
+    for path in others:
+        path.write_text("not a half-written file\n", encoding="utf-8")
+    assert remove_partial_files(tmp_path) == left
+    kept = {p.name for p in tmp_path.rglob("*") if p.is_file()}
+    assert kept == {"stay_logit.alt.txt", "stay_logit.png", *(p.name for p in others)}
 
 
 @pytest.mark.parametrize("dying_format", ["svg", "png"])

@@ -366,6 +366,14 @@ def test_stray_raw_rows_and_half_written_files_fail(run, capsys):
     assert "EXTRA results/figures/2025/.women.svg.x1y2.tmp: not made by this run and a half" in out
 
 
+def test_emptied_report_is_caught(run, capsys):
+    """Snakemake's report comes after the manifest, so it has no hash there; empty, it fails."""
+    write("results/provenance/report.html", "")
+    code, out = audit(capsys)
+    assert code == 1
+    assert "EMPTY results/provenance/report.html: the file is 0 bytes" in out
+
+
 def test_clean_run_has_no_extra_files(run, capsys):
     """Logs, records and the manifest are known: a clean run reports nothing extra."""
     write("results/provenance/report.html", "<html></html>\n")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.atomic import is_partial
 from analysis.hashing import sha256_path
 from analysis.provenance.manifest import (
     PROVENANCE_FILES,
@@ -77,6 +78,7 @@ def audit(
     scan = Path(raw_dir) if raw_dir is not None else root / manifest.get("raw_dir", "data/raw")
     problems = manifest_problems(manifest)
     problems += output_problems(manifest, root)
+    problems += later_file_problems(manifest, root)
     problems += completeness_problems(manifest)
     problems += raw_problems(manifest, root, scan)
     problems += brief_problems(manifest, problems)
@@ -150,6 +152,23 @@ def output_problems(manifest: Mapping[str, Any], root: Path) -> list[Problem]:
             )
             continue
         problems += _check(file, path, entry["sha256"], "", made_by)
+    return problems
+
+
+def later_file_problems(manifest: Mapping[str, Any], root: Path) -> list[Problem]:
+    """Files made after the manifest (Snakemake's report) that are there but empty."""
+    results = manifest.get("results_dir", "results").rstrip("/")
+    problems = []
+    for name in LATER_PROVENANCE_FILES:
+        path = f"{results}/provenance/{name}"
+        if (root / path).is_file() and (root / path).stat().st_size == 0:
+            problems.append(
+                Problem(
+                    "EMPTY",
+                    path,
+                    f": the file is 0 bytes (cut short or emptied). Delete it and {RERUN}",
+                )
+            )
     return problems
 
 
@@ -257,7 +276,7 @@ def extra_problems(manifest: Mapping[str, Any], root: Path, identifiers: set[str
 
 def _extra(file: Path, path: str, inside: Path, identifiers: set[str]) -> Problem:
     """An EXTRA problem, fatal with the reason when the file may hold identifiers."""
-    if inside.name.startswith(".") and inside.name.endswith(".tmp"):
+    if is_partial(inside):
         why = (
             "a half-written file left by an interrupted job; it may hold anything, "
             "identifiers included"

@@ -1,13 +1,14 @@
 """Figures, findings (every number a brief quotes, with its source), and rendered briefs."""
 
 
+# What a wave's briefs rest on (raw files, codebooks, lock file): each brief's findings add the
+# plan entries and config values it uses (params `settings`), so no rule reads the whole config
+# or plan file and an edit reruns only the jobs whose params or inputs it changes.
 rule describe_inputs:
     input:
         unpack(brief_raw_inputs),
         clean=brief_clean_table,
         lock="requirements.lock",
-        config="config/config.yaml",
-        plan=config["plan"],
     output:
         inputs=f"{RESULTS}/provenance/inputs/{{wave}}.json",
         record=f"{JOBS}/describe_inputs/{{wave}}.json",
@@ -73,7 +74,10 @@ rule write_brief_note:
         "../scripts/write_brief_note.py"
 
 
-rule build_findings:
+# A checkpoint: once it has run, Snakemake looks again at the brief's render, which runs only
+# if the findings' bytes changed (input checksums): a brief whose numbers, words and figures
+# are unchanged is not rendered again.
+checkpoint build_findings:
     input:
         unpack(brief_tables),
         unpack(brief_declaration),
@@ -81,15 +85,16 @@ rule build_findings:
         unpack(brief_plan_input),
         unpack(context_tables),
         unpack(programme_results_tables),
+        unpack(regional_quote_choice),
         inputs=rules.describe_inputs.output.inputs,
         plausibility=brief_plausibility,
-        quote_choice="reports/regional/text/quotes.yaml",
     output:
         findings=report(
             f"{RESULTS}/findings/{{wave}}/{{brief}}.yaml",
             category="Findings",
             subcategory="{wave}",
         ),
+        inputs=f"{RESULTS}/provenance/briefs/{{wave}}/{{brief}}.json",
         record=f"{JOBS}/build_findings/{{wave}}/{{brief}}.json",
     log:
         f"{LOGS}/build_findings/{{wave}}/{{brief}}.log",
@@ -98,6 +103,7 @@ rule build_findings:
     params:
         thresholds=config["disclosure"],
         previous_wave=previous_wave_of,
+        settings=brief_settings,
     script:
         "../scripts/build_findings.py"
 

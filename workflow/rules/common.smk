@@ -23,10 +23,25 @@ try:
     check_raw_inputs(RAW, datasets=config["datasets"])
 except WpsInputError as err:
     raise WorkflowError(str(err)) from None
+
+
+def sorted_keys(data):
+    """`data` with the keys of every mapping in sorted order (lists keep theirs). Snakemake
+    compares a job's params by their repr: keys reordered in config or plan rerun no job.
+    """
+    if isinstance(data, dict):
+        return {key: sorted_keys(data[key]) for key in sorted(data, key=str)}
+    if isinstance(data, list):
+        return [sorted_keys(item) for item in data]
+    return data
+
+
+for _key in list(config):
+    config[_key] = sorted_keys(config[_key])
 RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
 JOBS = f"{RESULTS}/provenance/jobs"
-PLAN = load_plan(config["plan"])  # {dataset: plan entry}
+PLAN = sorted_keys(load_plan(config["plan"]))  # {dataset: plan entry}
 try:
     found_waves = {name: wave_files(RAW / name) for name in config["datasets"]}
     for note in check_config(config, PLAN, found_waves):
@@ -179,6 +194,8 @@ def context_tables(wildcards) -> dict[str, str]:
     return {
         **tables,
         "context_template": str(brief_project("regional") / "text/context.md"),
+        # the downloaded files themselves: the brief's inputs description lists them
+        **{f"raw_context_{key}": path for key, path in CONTEXT_SOURCES.items()},
     }
 
 
@@ -206,6 +223,13 @@ def plausibility_inputs(wildcards) -> dict[str, str]:
     return files
 
 
+def plausibility_confirmed(wildcards) -> list[str]:
+    """This wave's entry of `plausibility.confirmed`, if listed: confirming one wave reruns
+    that wave's check only."""
+    name = f"{wildcards.dataset}/{wildcards.wave}"
+    return [entry for entry in config["plausibility"]["confirmed"] if entry == name]
+
+
 def plausibility_check(dataset: str, wave: str) -> str:
     """The plausibility check a wave's briefs wait for."""
     return f"{RESULTS}/tables/{dataset}/{wave}/plausibility.json"
@@ -226,6 +250,10 @@ def brief_raw_inputs(wildcards) -> dict[str, str]:
         f"raw_{survey}": raw_file(survey, wildcards.wave),
         f"codebook_{survey}": str(RAW / survey / "codebook.json"),
     }
+    previous = previous_wave(wildcards.wave)
+    # the briefs compare with the previous wave (and so does their plausibility check)
+    if previous is not None:
+        files[f"raw_{survey}_previous"] = raw_file(survey, previous)
     for kind in ("training", "interviews"):
         for dataset, wave in latest_of(kind).items():
             files[f"raw_{dataset}"] = raw_file(dataset, wave)
@@ -272,6 +300,40 @@ def brief_tables(wildcards) -> dict[str, str]:
 def briefs_plan(wave: str) -> str:
     """The checkpoint file listing which countries of a wave get a brief and which a note."""
     return f"{RESULTS}/findings/{wave}/briefs.json"
+
+
+def plan_slice(dataset: str, wave: str) -> dict:
+    """A dataset's plan entry as one wave uses it: design, derivations, estimates, models."""
+    entry = PLAN.get(dataset) or {}
+    return {
+        "dataset": dataset,
+        "design": design_of(entry, wave) if entry else None,
+        "derive": entry.get("derive", []),
+        "estimates": entry.get("estimates", []),
+        "models": entry.get("models", []),
+    }
+
+
+def brief_settings(wildcards) -> dict:
+    """The plan entry and config values a regional or country brief may use: a change to them
+    reruns its findings; its run ID covers the config values and the entries it cites.
+    """
+    disclosure = config["disclosure"]
+    if wildcards.brief == "regional":
+        used = {"disclosure": disclosure, "seed": config["seed"]}
+    else:
+        used = {
+            "threshold_officers": disclosure["threshold_officers"],
+            "min_respondents_country": config["briefs"]["min_respondents_country"],
+        }
+    return {"plan": plan_slice(BRIEF_DATASET, wildcards.wave), "config": used}
+
+
+def regional_quote_choice(wildcards) -> dict[str, str]:
+    """The regional brief's choice of quote (country briefs quote no interview)."""
+    if wildcards.brief != "regional":
+        return {}
+    return {"quote_choice": str(brief_project("regional") / "text/quotes.yaml")}
 
 
 def brief_plan_input(wildcards) -> dict[str, str]:
@@ -422,6 +484,18 @@ def dataset_raw_inputs(wildcards) -> dict[str, str]:
     }
 
 
+def dataset_brief_raw_inputs(wildcards) -> dict[str, str]:
+    """A dataset brief's raw file and codebook, and the previous wave's raw file (its
+    plausibility check, which the brief waits for, compares with it)."""
+    files = dataset_raw_inputs(wildcards)
+    previous = previous_wave_of_dataset(wildcards)
+    if previous is not None:
+        files[f"raw_{wildcards.dataset}_previous"] = raw_file(
+            wildcards.dataset, previous
+        )
+    return files
+
+
 def dataset_model_ids(wildcards) -> list[str]:
     return sorted(PLAN_MODELS.get(wildcards.dataset, {}))
 
@@ -451,6 +525,15 @@ def dataset_figure_list(wildcards) -> list[str]:
         for key, path in dataset_model_files(wildcards).items()
         if key.startswith(("svg_", "png_"))
     )
+
+
+def dataset_brief_settings(wildcards) -> dict:
+    """The plan entry and config value a dataset's default brief uses (all of its entry: the
+    brief prints every estimate and model); its run ID covers them."""
+    return {
+        "plan": plan_slice(wildcards.dataset, wildcards.wave),
+        "config": {"threshold_officers": config["disclosure"]["threshold_officers"]},
+    }
 
 
 def dataset_brief_sources(wildcards) -> dict[str, str]:
@@ -535,6 +618,9 @@ def programme_results_tables(wildcards) -> dict[str, str]:
     return {
         "programme_progress": f"{RESULTS}/tables/{dataset}/{wave}/progress.parquet",
         "programme_codebook": f"{RESULTS}/clean/{dataset}/{wave}.codebook.json",
+        # the framework's raw file and codebook: the brief's inputs description lists them
+        f"raw_{dataset}": raw_file(dataset, wave),
+        f"codebook_{dataset}": str(RAW / dataset / "codebook.json"),
     }
 
 

@@ -3,11 +3,9 @@
 
 rule describe_dataset_inputs:
     input:
-        unpack(dataset_raw_inputs),
+        unpack(dataset_brief_raw_inputs),
         clean=clean_table_of_wave,
         lock="requirements.lock",
-        config="config/config.yaml",
-        plan=config["plan"],
     output:
         inputs=f"{RESULTS}/provenance/inputs/{{dataset}}/{{wave}}.json",
         record=f"{JOBS}/describe_dataset_inputs/{{dataset}}/{{wave}}.json",
@@ -19,7 +17,8 @@ rule describe_dataset_inputs:
         "../scripts/describe_inputs.py"
 
 
-rule build_dataset_findings:
+# A checkpoint, as build_findings: a brief whose findings are unchanged is not rendered again.
+checkpoint build_dataset_findings:
     input:
         unpack(dataset_brief_tables),
         codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
@@ -31,6 +30,7 @@ rule build_dataset_findings:
             category="Findings",
             subcategory="{dataset} {wave}",
         ),
+        inputs=f"{RESULTS}/provenance/briefs/survey/{{dataset}}/{{wave}}.json",
         record=f"{JOBS}/build_dataset_findings/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/build_dataset_findings/{{dataset}}/{{wave}}.log",
@@ -39,6 +39,7 @@ rule build_dataset_findings:
     params:
         threshold=config["disclosure"]["threshold_officers"],
         models=dataset_model_ids,
+        settings=dataset_brief_settings,
     script:
         "../scripts/build_dataset_findings.py"
 

@@ -3,16 +3,18 @@
 import sys
 
 from analysis.run.cluster import controller_checks as cluster_controller_checks
+from analysis.atomic import remove_partial_files
 from analysis.clean.pseudonymise import warn_if_example_key
 from analysis.run.summary import clear_failure_notes, print_run_summary
 from analysis.provenance.tiers import protect_tree, remove_leftover_identifier_tables
 
 
 # Once per run, on the console (the clean jobs' stderr goes to their logs): the public example
-# key's warning, and raw rows left by waves that no longer exist deleted. When a run starts (after
-# a killed one) and ends, every restricted output is made owner-only (analysis/provenance/tiers.py). At the
-# end, one summary: the jobs that failed (the others ran: `make run` keeps going) and every
-# warning about the data (analysis/run/summary.py).
+# key's warning, and raw rows left by waves that no longer exist deleted, as are the half-written
+# files (hidden .tmp) a killed run left. When a run starts (after a killed one) and ends, every
+# restricted output is made owner-only (analysis/provenance/tiers.py). At the end, one summary:
+# the jobs that failed (the others ran: `make run` keeps going) and every warning about the data
+# (analysis/run/summary.py).
 onstart:
     # SLURM: the key from a key file only; shared paths (analysis/run/cluster.py)
     cluster_controller_checks(workflow, config, Path(workflow.basedir))
@@ -22,6 +24,11 @@ onstart:
     for leftover in remove_leftover_identifier_tables(RESULTS, RAW):
         print(
             f"deleted raw rows of a wave that no longer exists: {leftover}",
+            file=sys.stderr,
+        )
+    for partial in remove_partial_files(RESULTS):
+        print(
+            f"deleted a half-written file left by an interrupted run: {partial}",
             file=sys.stderr,
         )
 

@@ -14,6 +14,6 @@ rule check_plausibility:
     params:
         previous=previous_wave_of_dataset,
         bound=config["plausibility"]["max_change_points"],
-        confirmed=config["plausibility"]["confirmed"],
+        confirmed=plausibility_confirmed,
     script:
         "../scripts/check_plausibility.py"

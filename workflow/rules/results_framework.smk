@@ -23,7 +23,6 @@ rule describe_results_inputs:
         unpack(dataset_raw_inputs),
         progress=rules.results_progress.output.table,
         lock="requirements.lock",
-        config="config/config.yaml",
     output:
         inputs=f"{RESULTS}/provenance/inputs/results/{{dataset}}/{{wave}}.json",
         record=f"{JOBS}/describe_results_inputs/{{dataset}}/{{wave}}.json",
@@ -35,7 +34,8 @@ rule describe_results_inputs:
         "../scripts/describe_results_inputs.py"
 
 
-rule build_results_findings:
+# A checkpoint, as build_findings: a brief whose findings are unchanged is not rendered again.
+checkpoint build_results_findings:
     input:
         table=rules.results_progress.output.table,
         svg=rules.results_progress.output.svg,
@@ -49,6 +49,7 @@ rule build_results_findings:
             category="Findings",
             subcategory="{dataset} {wave}",
         ),
+        inputs=f"{RESULTS}/provenance/briefs/results/{{dataset}}/{{wave}}.json",
         record=f"{JOBS}/build_results_findings/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/build_results_findings/{{dataset}}/{{wave}}.log",

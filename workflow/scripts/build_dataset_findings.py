@@ -8,12 +8,12 @@ import pandas as pd
 from analysis.findings.book import to_yaml
 from analysis.findings.dataset import DatasetBrief, Labels, ModelInputs
 from analysis.provenance import job
-from analysis.provenance.runinfo import brief_provenance
+from analysis.provenance.runinfo import attach_provenance
 from analysis.tables import write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
-with job(sm):
+with job(sm) as j:
     inputs = json.loads(Path(sm.input.inputs).read_text(encoding="utf-8"))
     models = [
         ModelInputs(
@@ -35,7 +35,11 @@ with job(sm):
         labels=Labels.from_codebook(json.loads(Path(sm.input.codebook).read_text("utf-8"))),
         threshold=sm.params.threshold,
     )
-    findings = brief.findings(
-        inputs["source_date_epoch"], brief_provenance(inputs, sm.input.inputs)
+    findings = brief.findings(inputs["source_date_epoch"], {})
+    # the default brief prints every estimate and model of the plan entry: all of it counts
+    figures = {k: v for k, v in sm.input.items() if k.startswith(("svg_", "png_", "alt_"))}
+    attach_provenance(
+        findings, sm.input.inputs, sm.output.inputs, settings=sm.params.settings, files=figures
     )
     write_text(to_yaml(findings), Path(sm.output.findings))
+    j.note("run_id", findings["provenance"]["run_id"])

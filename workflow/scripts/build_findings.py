@@ -11,7 +11,7 @@ from analysis.findings.declaration import check_quoted_keys, load_declaration
 from analysis.findings.declared import BriefRun, brief_parameters, build_brief
 from analysis.findings.sections import provided_keys
 from analysis.provenance import job
-from analysis.provenance.runinfo import brief_provenance
+from analysis.provenance.runinfo import attach_provenance, quoted_plan
 from analysis.render.findings_file import RESERVED_KEYS
 from analysis.tables import write_text
 
@@ -25,9 +25,12 @@ NOT_TABLES = (
     "plausibility",
     "declaration",
     "document",
+    "raw_",
+    "codebook_",
 )
+DESCRIBED = ("figure_", "raw_", "codebook_", "declaration")  # beside the wave's inputs
 
-with job(sm):
+with job(sm) as j:
     brief, wave = sm.wildcards.brief, sm.wildcards.wave
     declaration = load_declaration(sm.input.declaration)
     check_quoted_keys(
@@ -54,6 +57,10 @@ with job(sm):
         brief=brief,
         parameters=brief_parameters(declaration, plan, brief),
     )
-    provenance = brief_provenance(inputs, sm.input.inputs)
-    findings = book.to_dict(title, inputs["source_date_epoch"], provenance)
+    findings = book.to_dict(title, inputs["source_date_epoch"], {})
+    # the run ID covers the plan entries this brief cites, not every entry of the dataset
+    settings = {**sm.params.settings, "plan": quoted_plan(sm.params.settings["plan"], findings)}
+    files = {k: v for k, v in paths.items() if k.startswith(DESCRIBED)}
+    attach_provenance(findings, sm.input.inputs, sm.output.inputs, settings=settings, files=files)
     write_text(to_yaml(findings), Path(sm.output.findings))
+    j.note("run_id", findings["provenance"]["run_id"])

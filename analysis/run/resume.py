@@ -1,0 +1,76 @@
+"""Before a run: delete the outputs of jobs a killed run left half-done, so they are redone.
+
+Snakemake marks every output of a job incomplete (in .snakemake/incomplete/) when the job starts
+and clears the marks when it ends. `--rerun-incomplete` reruns the jobs whose marks are left,
+but Snakemake (9.27) looks for them once, while it builds the DAG and before it adds the jobs
+that depend on a checkpoint. Here `rule all` reads the `plan_briefs` checkpoint, so after a
+kill -9 no job behind it was redone: a brief job killed after writing its briefs but before its
+job record was taken for done, and the audit then failed with NOT MADE however often the run
+was resumed (issue 14). Deleting what such jobs left makes Snakemake see missing outputs and
+run them again, whatever the shape of the DAG. `make run` calls this first (`python -m
+analysis.run.resume`), under its lock and only when no Snakemake lock is held.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sys
+from pathlib import Path
+
+INCOMPLETE = Path(".snakemake") / "incomplete"
+LOCKS = Path(".snakemake") / "locks"
+
+
+def _decoded(marker: Path, folder: Path) -> str | None:
+    """The output path a marker stands for: Snakemake names it by the path in URL-safe base64,
+    cut into folders whose names start with '@' when too long for one file name."""
+    parts = marker.relative_to(folder).parts
+    encoded = "".join(part.removeprefix("@") for part in parts)
+    try:
+        return base64.urlsafe_b64decode(encoded).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def incomplete_outputs(workdir: Path | str = ".") -> list[tuple[Path, Path]]:
+    """(marker, output) for every output Snakemake still marks incomplete in `workdir`."""
+    workdir = Path(workdir)
+    folder = workdir / INCOMPLETE
+    if not folder.is_dir():
+        return []
+    found = []
+    for marker in sorted(p for p in folder.rglob("*") if p.is_file()):
+        output = _decoded(marker, folder)
+        if output is not None:
+            found.append((marker, workdir / output))
+    return found
+
+
+def remove_incomplete_outputs(workdir: Path | str = ".") -> list[Path]:
+    """Delete the files (inside `workdir`) of jobs that never finished, and their marks; returns
+    the files deleted. Does nothing while a Snakemake lock is held: a run may be writing them
+    (after a kill, `make unlock` first)."""
+    workdir = Path(workdir)
+    locks = workdir / LOCKS
+    if locks.is_dir() and any(locks.iterdir()):
+        return []
+    inside = workdir.resolve()
+    removed = []
+    for marker, output in incomplete_outputs(workdir):
+        target = output.resolve()
+        if target.is_relative_to(inside) and target.is_file():
+            target.unlink()
+            removed.append(output)
+        marker.unlink()
+    return removed
+
+
+def main() -> int:
+    for path in remove_incomplete_outputs():
+        print(f"deleted what an interrupted job left, to redo it: {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
