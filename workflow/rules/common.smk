@@ -698,5 +698,14 @@ def own_brief_figure_list(wildcards) -> list[str]:
     return sorted(own_brief_figures(wildcards).values())
 
 
+def own_brief_settings(wildcards) -> dict:
+    """The plan entry and config values an own brief may use: a change to them reruns its
+    findings; its run ID covers the config values and the plan entries it cites."""
+    return {
+        "plan": plan_slice(wildcards.dataset, wildcards.wave),
+        "config": {"disclosure": config["disclosure"]},
+    }
+
+
 def own_brief_sources(wildcards) -> dict[str, str]:
     return brief_kind_sources(wildcards.brief)

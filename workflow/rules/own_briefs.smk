@@ -2,7 +2,8 @@
 reports/<name>/ with numbers.yaml), per wave, beside the dataset's default brief."""
 
 
-rule build_own_findings:
+# A checkpoint, as build_findings: a brief whose findings are unchanged is not rendered again.
+checkpoint build_own_findings:
     input:
         unpack(own_brief_tables),
         unpack(own_brief_declaration),
@@ -15,6 +16,7 @@ rule build_own_findings:
             category="Findings",
             subcategory="{dataset} {wave}",
         ),
+        inputs=f"{RESULTS}/provenance/briefs/{{brief}}/{{dataset}}/{{wave}}.json",
         record=f"{JOBS}/build_own_findings/{{brief}}/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/build_own_findings/{{brief}}/{{dataset}}/{{wave}}.log",
@@ -26,6 +28,7 @@ rule build_own_findings:
     params:
         thresholds=config["disclosure"],
         previous_wave=previous_wave_of_dataset,
+        settings=own_brief_settings,
     script:
         "../scripts/build_own_findings.py"
 

@@ -10,15 +10,16 @@ from analysis.findings.declaration import check_quoted_keys, load_declaration
 from analysis.findings.declared import BriefRun, build_brief
 from analysis.findings.sections import provided_keys
 from analysis.provenance import job
-from analysis.provenance.runinfo import brief_provenance
+from analysis.provenance.runinfo import attach_provenance, quoted_plan
 from analysis.render.findings_file import RESERVED_KEYS
 from analysis.tables import write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
 NOT_TABLES = ("figure_", "inputs", "plausibility", "declaration", "document")
+DESCRIBED = ("figure_", "declaration")  # beside the wave's inputs
 
-with job(sm):
+with job(sm) as j:
     name, dataset, wave = sm.wildcards.brief, sm.wildcards.dataset, sm.wildcards.wave
     declaration = load_declaration(sm.input.declaration)
     check_quoted_keys(
@@ -41,9 +42,13 @@ with job(sm):
         brief=name,
         parameters={"dataset": dataset},
     )
-    provenance = brief_provenance(inputs, sm.input.inputs)
     findings = {  # kind: reports/<name>/<name>.qmd renders it
         "kind": name,
-        **book.to_dict(title, inputs["source_date_epoch"], provenance),
+        **book.to_dict(title, inputs["source_date_epoch"], {}),
     }
+    # the run ID covers the plan entries this brief cites, not every entry of the dataset
+    settings = {**sm.params.settings, "plan": quoted_plan(sm.params.settings["plan"], findings)}
+    files = {k: v for k, v in paths.items() if k.startswith(DESCRIBED)}
+    attach_provenance(findings, sm.input.inputs, sm.output.inputs, settings=settings, files=files)
     write_text(to_yaml(findings), Path(sm.output.findings))
+    j.note("run_id", findings["provenance"]["run_id"])
