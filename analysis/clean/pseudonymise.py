@@ -22,12 +22,13 @@ import stat
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, TextIO
 
 from analysis.errors import ConfigError
 from analysis.hashing import sha256_file
+
+if TYPE_CHECKING:  # pandas loads in pseudonymise() only: the workflow's parse imports this module
+    import pandas as pd
 
 KEY_ENV_VAR = "WPS_PSEUDONYM_KEY"
 EXAMPLE_KEY = b"wps-evidence-EXAMPLE-key-not-secret"
@@ -99,6 +100,8 @@ def pseudonymise(values: pd.Series, key: bytes, dataset: str) -> pd.Series:
     Returns a `string` Series with the same index and name. Raises ValueError if two different
     values would share a pseudonym (never expected with 64 bits, but checked).
     """
+    import pandas as pd
+
     if not isinstance(key, bytes | bytearray) or not key:
         raise ValueError("the pseudonymisation key must be non-empty bytes")
     present = values.notna()
