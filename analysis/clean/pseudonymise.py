@@ -100,12 +100,16 @@ def pseudonymise(values: pd.Series, key: bytes, dataset: str) -> pd.Series:
     Returns a `string` Series with the same index and name. Raises ValueError if two different
     values would share a pseudonym (never expected with 64 bits, but checked).
     """
+    import numpy as np
     import pandas as pd
 
     if not isinstance(key, bytes | bytearray) or not key:
         raise ValueError("the pseudonymisation key must be non-empty bytes")
-    present = values.notna()
-    originals = values[present].map(_as_text)
+    from analysis.validate.wave import per_value
+
+    # one HMAC per distinct ID text: the texts are computed per distinct value, then factorised
+    present = values.notna().to_numpy()
+    codes, distinct = pd.factorize(per_value(values, _as_text).to_numpy()[present])
     keyed = hmac.new(bytes(key), digestmod=hashlib.sha256)  # copied per value: no re-keying
     prefix = dataset_prefix(dataset)
 
@@ -114,11 +118,13 @@ def pseudonymise(values: pd.Series, key: bytes, dataset: str) -> pd.Series:
         mac.update(f"{dataset}\x1f{text}".encode())
         return f"{prefix}-{mac.hexdigest()[:HEX_CHARS]}"
 
-    mapping = {v: one(v) for v in sorted(set(originals))}
+    mapping = {v: one(v) for v in sorted(distinct)}
     if len(set(mapping.values())) != len(mapping):
         raise ValueError(f"pseudonym collision in dataset {dataset!r}; use a longer HEX_CHARS")
-    out = pd.Series(pd.NA, index=values.index, name=values.name, dtype="string")
-    out[present] = originals.map(mapping).astype("string")
+    pseudonyms = np.array([mapping[v] for v in distinct], dtype=object)
+    result = np.full(len(values), None, dtype=object)
+    result[present] = pseudonyms[codes]
+    out = pd.Series(result, index=values.index, name=values.name, dtype="string")
     return out
 
 
