@@ -71,11 +71,32 @@ def _encoded_uniques(uniques: pd.Series) -> list[str] | None:
 
 
 Encoder = Callable[[int, int], pa.Array]  # (start, stop) -> the encoded fields of those rows
+MAX_COMBINED = 4096  # neighbouring coded columns are printed together up to this many pairings
 
 
-def _by_value(column: pd.Series, fix: TextFix | None) -> Encoder:
+class Coded:
+    """A column as its distinct encoded fields and, per row, the position of its field."""
+
+    def __init__(self, fields: list[str], positions: np.ndarray) -> None:
+        self.fields = fields
+        self.positions = positions
+
+    def joined(self, other: Coded) -> Coded | None:
+        """This column and the next as one (their fields joined by a comma), or None when
+        they have too many pairings: fewer, wider columns to gather and join."""
+        if len(self.fields) * len(other.fields) > MAX_COMBINED:
+            return None
+        fields = [f"{a},{b}" for a in self.fields for b in other.fields]
+        return Coded(fields, self.positions * len(other.fields) + other.positions)
+
+    def encoder(self) -> Encoder:
+        table = pa.array(self.fields, type=pa.large_string())
+        return lambda start, stop: table.take(pa.array(self.positions[start:stop]))
+
+
+def _by_value(column: pd.Series, fix: TextFix | None) -> Coded:
     """Distinct values encoded once for the whole column (a dates-only column, for one, is
-    printed so only when every date in it is), then gathered row by row."""
+    printed so only when every date in it is), to be gathered row by row."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     distinct = pd.Series(uniques, dtype=column.dtype)
     if fix is not None:  # a text column prints its values as they are: fix them first
@@ -83,9 +104,7 @@ def _by_value(column: pd.Series, fix: TextFix | None) -> Encoder:
     encoded = _encoded_uniques(distinct)
     if encoded is None:
         raise Unsupported("a value holds the column-wise writer's end marker")
-    table = pa.array(encoded + [""], type=pa.large_string())
-    positions = np.where(codes < 0, len(encoded), codes).astype(np.int32)
-    return lambda start, stop: table.take(pa.array(positions[start:stop]))
+    return Coded(encoded + [""], np.where(codes < 0, len(encoded), codes).astype(np.int64))
 
 
 def _as_text(column: pd.Series, fix: TextFix | None) -> Encoder:
@@ -101,7 +120,7 @@ def _as_text(column: pd.Series, fix: TextFix | None) -> Encoder:
     return lambda start, stop: encoded.slice(start, stop - start)
 
 
-def _encoder(column: pd.Series, fix: TextFix | None) -> Encoder:
+def _encoder(column: pd.Series, fix: TextFix | None) -> Encoder | Coded:
     is_text = pd.api.types.is_string_dtype(column.dtype) and not isinstance(
         column.dtype, pd.CategoricalDtype
     )
@@ -110,15 +129,40 @@ def _encoder(column: pd.Series, fix: TextFix | None) -> Encoder:
     return _by_value(column, fix)
 
 
+def _combined(parts: list[Encoder | Coded]) -> list[Encoder]:
+    """Runs of neighbouring coded columns merged while their pairings stay few."""
+    out: list[Encoder] = []
+    run: Coded | None = None
+    for part in parts:
+        if isinstance(part, Coded):
+            merged = run.joined(part) if run is not None else None
+            if merged is not None:
+                run = merged
+                continue
+            if run is not None:
+                out.append(run.encoder())
+            run = part
+            continue
+        if run is not None:
+            out.append(run.encoder())
+            run = None
+        out.append(part)
+    if run is not None:
+        out.append(run.encoder())
+    return out
+
+
 def write_frame(frame: pd.DataFrame, handle: BinaryIO, fix_text: TextFix | None = None) -> None:
     """Write `frame` as UTF-8 CSV to `handle` (see the module docstring); `fix_text` rewrites
     the printed text of text columns (string dtype, labels included, as
     `analysis.tables.is_text_column` picks them), missing cells staying missing. Raises
     `Unsupported` before writing anything when the frame must go to ``to_csv``."""
-    encoders = [
-        _encoder(column, fix_text if pd.api.types.is_string_dtype(column) else None)
-        for _name, column in frame.items()
-    ]
+    encoders = _combined(
+        [
+            _encoder(column, fix_text if pd.api.types.is_string_dtype(column) else None)
+            for _name, column in frame.items()
+        ]
+    )
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(list(frame.columns))
     handle.write(header.getvalue().encode("utf-8"))
@@ -127,7 +171,8 @@ def write_frame(frame: pd.DataFrame, handle: BinaryIO, fix_text: TextFix | None 
     empty = pa.scalar("", pa.large_string())
     for start in range(0, len(frame), CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, len(frame))
-        rows = pc.binary_join_element_wise(*(encode(start, stop) for encode in encoders), comma)
+        fields = [encode(start, stop) for encode in encoders]
+        rows = pc.binary_join_element_wise(*fields, comma) if len(fields) > 1 else fields[0]
         lines = pc.binary_join_element_wise(rows, empty, newline)  # each row + "\n"
         lines = pa.concat_arrays([lines]) if lines.offset else lines
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
