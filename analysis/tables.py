@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.atomic import atomic_write
+from analysis.io import csv_writer
 
 
 def level_text(value: object) -> str:
@@ -26,6 +27,27 @@ def level_text(value: object) -> str:
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def is_text_column(series: pd.Series) -> bool:
+    """Columns whose cells a spreadsheet reads as text: object, string and text labels."""
+    return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+
+
+def _formula_cells(text: pd.Series) -> pd.Series:
+    return text.str.startswith(FORMULA_PREFIXES)
+
+
+def _quote_formula(text: pd.Series) -> pd.Series:
+    return "'" + text
+
+
+def _cr_cells(text: pd.Series) -> pd.Series:
+    return text.str.contains("\r", regex=False)
+
+
+def _lf_only(text: pd.Series) -> pd.Series:
+    return text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n")
+
+
 def _fix_text_cells(
     frame: pd.DataFrame,
     needs_fix: Callable[[pd.Series], pd.Series],
@@ -35,7 +57,7 @@ def _fix_text_cells(
     out = frame.copy()
     for column in out.columns:
         series = out[column]
-        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        if not is_text_column(series):
             continue
         text = series.astype("string")
         hit = needs_fix(text).fillna(False).astype(bool)
@@ -46,19 +68,23 @@ def _fix_text_cells(
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula with a single quote."""
-    return _fix_text_cells(
-        frame, lambda text: text.str.startswith(FORMULA_PREFIXES), lambda text: "'" + text
-    )
+    return _fix_text_cells(frame, _formula_cells, _quote_formula)
 
 
 def normalise_line_breaks(frame: pd.DataFrame) -> pd.DataFrame:
     """CR and CRLF inside text cells become LF, which the CSV writer quotes (a bare CR it does
     not quote, and spreadsheets would split the row there)."""
-    return _fix_text_cells(
-        frame,
-        lambda text: text.str.contains("\r", regex=False),
-        lambda text: text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n"),
-    )
+    return _fix_text_cells(frame, _cr_cells, _lf_only)
+
+
+def spreadsheet_safe_text(text: pd.Series) -> pd.Series:
+    """Both rules above on one column's printed text ("string" dtype): what
+    `normalise_line_breaks(neutralise_formulas(frame))` does to each of its cells."""
+    for needs_fix, fix in ((_formula_cells, _quote_formula), (_cr_cells, _lf_only)):
+        hit = needs_fix(text).fillna(False).astype(bool)
+        if hit.any():
+            text = text.where(~hit, fix(text))
+    return text
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -67,7 +93,21 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV, '\\n' line ends, formula-looking text neutralised for spreadsheet users."""
+    """UTF-8 CSV, '\\n' line ends, formula-looking text neutralised for spreadsheet users.
+
+    The bytes are those of ``to_csv``; `analysis.io.csv_writer` writes them column by column
+    (large tables fast) wherever it can, ``to_csv`` itself elsewhere."""
+    if csv_writer.supports(frame):
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                csv_writer.write_frame(frame, handle, fix_text=spreadsheet_safe_text)
+
+        try:
+            atomic_write(Path(path), write)
+            return
+        except csv_writer.Unsupported:
+            pass  # written by to_csv below
     safe = normalise_line_breaks(neutralise_formulas(frame))
     atomic_write(
         Path(path),

@@ -3,8 +3,10 @@
 # Otherwise print what is missing and how to install it; never fail the build for it.
 set -u
 missing=()
+# One dpkg-query for all packages (`make run` calls this every time: keep it cheap).
+installed=" $(dpkg-query -W -f='${db:Status-Abbrev}${Package} ' "$@" 2>/dev/null | tr -s ' ') "
 for pkg in "$@"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  [[ "$installed" == *" ii $pkg "* ]] || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -335,3 +335,26 @@ def test_key_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) ->
     bundled = Path(__file__).resolve().parents[1] / "data" / "raw" / "training" / "2024.dta"
     assert load_key(allow_example_key=True, data_files=[bundled]) == EXAMPLE_KEY
     assert "example key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key_bytes", [1, 32, 64, 65, 200])
+def test_keyed_sha256_is_hmac_sha256(key_bytes):
+    import hashlib
+    import hmac
+
+    from analysis.clean.pseudonymise import keyed_sha256
+
+    key = bytes(range(256))[:key_bytes] * 1
+    mac = keyed_sha256(key)
+    for message in (b"", b"officer_survey\x1fOS-1", "é中".encode() * 50):
+        assert mac(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def test_pseudonymise_gives_each_value_its_own_hmac():
+    from analysis.clean.pseudonymise import pseudonym
+
+    values = pd.Series(["R1", None, "R2", " R1 ", "R1", 3.0, 3], dtype=object)
+    out = pseudonymise(values, EXAMPLE_KEY, "officer_survey")
+    expected = [None if v is None else pseudonym(v, EXAMPLE_KEY, "officer_survey") for v in values]
+    assert [None if pd.isna(v) else v for v in out] == expected
+    assert out.dtype == "string"

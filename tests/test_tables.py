@@ -65,3 +65,62 @@ def test_written_files_are_readable_by_the_group_like_any_new_file(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+
+
+def _pandas_csv(frame: pd.DataFrame) -> bytes:
+    """The bytes write_csv promises: to_csv of the spreadsheet-safe frame."""
+    from analysis.tables import normalise_line_breaks
+
+    safe = normalise_line_breaks(neutralise_formulas(frame))
+    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _odd_frame(n: int) -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(n)
+    texts = ["=1+1", "a,b", 'q"x', "l\r\nm", "\rz", None, "", "-3", "ok", " sp ", "é 中", "x\ny"]
+    pick = rng.integers(0, len(texts), n)
+    floats = rng.choice([0.1, 1.0, np.nan, 1e-05, 1e16, 2.5, -1.5, 1 / 3], n)
+    return pd.DataFrame(
+        {
+            "text": pd.Series([texts[i] for i in pick], dtype="string"),
+            "ids": pd.Series([f"ID-{i}" if i % 7 else None for i in range(n)], dtype="string"),
+            "float": floats,
+            "Float": pd.array(floats, dtype="Float64"),
+            "Int": pd.array([None if i % 5 == 0 else i % 9 - 4 for i in range(n)], dtype="Int64"),
+            "bool": pd.array([None if i % 4 == 0 else i % 2 == 0 for i in range(n)], "boolean"),
+            "label": pd.Categorical([texts[i] for i in pick]),
+            "code": pd.Categorical(rng.integers(1, 4, n)),
+            "date": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 9, n), "D"),
+            "time": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 9, n), "h"),
+            "int": rng.integers(-5, 5, n),
+            "str": pd.Series([texts[i] for i in pick], dtype="str"),
+        }
+    )
+
+
+@pytest.mark.parametrize("rows", [1, 7, 200])
+def test_column_wise_csv_is_byte_for_byte_to_csv(tmp_path, monkeypatch, rows):
+    from analysis.io import csv_writer
+
+    monkeypatch.setattr(csv_writer, "CHUNK_ROWS", 3)  # several chunks even for small frames
+    monkeypatch.setattr(csv_writer, "MIN_ROWS", 1)
+    frame = _odd_frame(rows)
+    assert csv_writer.supports(frame)
+    write_csv(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_bytes() == _pandas_csv(frame)
+
+
+def test_frames_the_column_wise_writer_leaves_to_pandas(tmp_path, monkeypatch):
+    from analysis.io import csv_writer
+
+    monkeypatch.setattr(csv_writer, "MIN_ROWS", 1)
+    mixed = pd.DataFrame({"a": pd.Series([1, "1", True], dtype=object), "b": [1, 2, 3]})
+    negative_zero = pd.DataFrame({"a": [0.0, -0.0], "b": [1, 2]})
+    one_column = pd.DataFrame({"a": ["", "x"]})
+    marker = pd.DataFrame({"a": [f"x,{csv_writer.END}\n"] * 2, "b": [1, 2]})
+    for frame in (mixed, negative_zero, one_column, one_column.iloc[:0], marker):
+        assert frame is marker or not csv_writer.supports(frame)
+        write_csv(frame, tmp_path / "t.csv")
+        assert (tmp_path / "t.csv").read_bytes() == _pandas_csv(frame)

@@ -306,3 +306,55 @@ def test_per_value_equals_element_wise_map(values):
     obj = pd.Series(values, dtype=object)
     for func in (code_text, repr, lambda v: type(v).__name__):
         assert plain(per_value(obj, func)) == plain(obj.map(func))
+
+
+def test_python_whitespace_list_is_what_str_strip_removes():
+    from analysis.validate.wave import PY_WHITESPACE
+
+    assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == PY_WHITESPACE
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pd.Series([1.0, 2.5, None, 1.0, float("nan"), 99.0]),
+        pd.Series([3, 1, 3, 2]),
+        pd.array([1, None, 2, 1], dtype="Int64"),
+        pd.Series(["a", None, "a", " b"], dtype="string"),
+        pd.Series(pd.to_datetime(["2025-01-02", None, "2025-01-02"])),
+    ],
+)
+def test_per_value_of_typed_columns_equals_mapping_python_objects(series):
+    from analysis.validate.wave import code_text, per_value
+
+    series = pd.Series(series)
+    expected = [  # Series.map turns a None result into NaN; per_value keeps None
+        [func(v) for v in series.astype(object)] for func in (code_text, repr, type)
+    ]
+    for func, want in zip((code_text, repr, type), expected, strict=True):
+        assert per_value(series, func).tolist() == want
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["OS-001", "", None, "99", "x y", "OS-001"],
+        ["  padded", "tab\t", "\u3000wide", None, "99 "],  # edge whitespace: the general path
+    ],
+)
+def test_text_columns_parse_the_same_whatever_their_dtype(values):
+    from analysis.validate.wave import parse_column
+
+    field = codebook_from_dict(
+        {
+            "name": "t",
+            "fields": [
+                {"name": "id", "type": "string", "missingValues": [{"value": "99", "label": "R"}]}
+            ],
+        }
+    ).fields["id"]
+    as_string = parse_column(pd.Series(values, dtype="string"), field)
+    as_object = parse_column(pd.Series(values, dtype=object), field)
+    for part in ("blank", "user_missing", "bad_type", "code_text"):
+        assert getattr(as_string, part).tolist() == getattr(as_object, part).tolist(), part
+    assert as_string.typed.equals(as_object.typed)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.validate.codebook import Codebook
+from analysis.validate.wave import per_value
 
 ATTITUDE_ITEMS = (
     "att_women_frontline",
@@ -69,9 +70,9 @@ def _column(data: pd.DataFrame, name: str, target: str) -> pd.Series:
 
 def women(data: pd.DataFrame, codebook: Codebook) -> pd.Series:
     """1 for a woman, 0 for a man, NA otherwise, read from the labels (or values) of `sex`."""
-    sex = _column(data, "sex", "women").astype(object)
+    sex = _column(data, "sex", "women")
     labels = codebook.labels("sex") if "sex" in codebook.fields else {}
-    text = sex.map(lambda v: None if pd.isna(v) else str(labels.get(v, v)).strip().lower())
+    text = per_value(sex, lambda v: None if pd.isna(v) else str(labels.get(v, v)).strip().lower())
     out = pd.Series(pd.NA, index=data.index, dtype="Int64")
     out[text.isin(WOMAN_LABELS)] = 1
     out[text.isin(MAN_LABELS)] = 0

@@ -89,8 +89,14 @@ def _dropped(codebook: Codebook, dataset: str) -> set[str]:
 def _label_column(typed: pd.Series, field: Field) -> pd.Series:
     labels = field.labels()
     categories = list(dict.fromkeys(labels.values()))
-    values = per_value(typed.astype(object), lambda v: None if pd.isna(v) else labels.get(v))
-    return pd.Series(pd.Categorical(values, categories=categories), index=typed.index)
+    values = per_value(typed, lambda v: None if pd.isna(v) else labels.get(v))
+    # codes straight from the labels (what pd.Categorical(values, categories) computes)
+    position = {label: i for i, label in enumerate(categories)}
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([position.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    label_codes = table[np.where(codes < 0, len(uniques), codes)]
+    label = pd.Categorical.from_codes(label_codes, categories=categories)
+    return pd.Series(label, index=typed.index)
 
 
 def _missing_rows(field: Field, user_missing: pd.Series, text: pd.Series) -> list[dict]:
@@ -109,7 +115,10 @@ def _missing_reason_column(field: Field, user_missing: pd.Series, text: pd.Serie
             return None
         return field.missing_reason(str(code)) or str(code)
 
-    return per_value(text.where(user_missing), reason).astype("string")
+    out = np.full(len(text), None, dtype=object)  # reason(NA) is None: only codes are looked up
+    held = user_missing.to_numpy(dtype=bool)
+    out[held] = per_value(text[held], reason).to_numpy()
+    return pd.Series(out, index=text.index).astype("string")
 
 
 def _missing_reason_schema(field: Field) -> dict[str, Any]:

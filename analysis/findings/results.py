@@ -18,10 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from analysis.figures.draw import OKABE_ITO, house_style, save_figure
 from analysis.findings.book import FindingsBook, escape_md, table_row
 from analysis.results_framework.indicators import (
     ILLUSTRATIVE,
@@ -91,6 +89,9 @@ def progress_label(row: Mapping[str, Any]) -> str:
 def progress_figure(progress: pd.DataFrame, base: Path) -> dict[str, Path]:
     """One bar per indicator: achieved as a share of its target (line at 100%), labelled with
     the figures; an indicator without a target or not reported says so instead of a bar."""
+    # matplotlib (with draw's Agg backend) loads when a figure is drawn: briefs only read text
+    from analysis.figures.draw import OKABE_ITO, house_style, plt, save_figure
+
     heads = [headline(progress, i) for i in indicator_ids(progress)]
     illustrative = illustrative_targets(progress)
     with house_style():

@@ -17,7 +17,6 @@ from typing import Any
 import krippendorff
 import numpy as np
 import pandas as pd
-from statsmodels.stats.inter_rater import cohens_kappa
 
 from analysis.interviews.themes import ID, _error, code_table, indicator_matrix, to_long
 
@@ -36,6 +35,8 @@ def krippendorff_alpha(data: Any, level: str = "nominal") -> float:
 
 def cohen_kappa(table: Any) -> float:
     """Cohen's kappa of a square agreement table (rows coder A, columns coder B)."""
+    from statsmodels.stats.inter_rater import cohens_kappa  # slow import: loaded when used
+
     table = np.asarray(table, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

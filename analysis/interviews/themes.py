@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
 
 from analysis.disclosure import ProtectedCrosstab, protect_crosstab
 from analysis.errors import WpsInputError
@@ -341,6 +340,8 @@ def sex_differences_survivors(
     percent_men, odds_ratio, p_value (two-sided Fisher), min_expected (smallest expected cell of
     the 2x2 table) and warning (empty when every expected cell is at least ``small_expected``).
     """
+    from scipy.stats import fisher_exact  # loaded on first use: scipy.stats is slow to import
+
     table = code_table(codes)
     long = to_long(long, table)
     rows = _coded(long, coder)

@@ -7,11 +7,8 @@ from pathlib import Path
 
 from analysis.errors import IngestError, WpsInputError
 from analysis.io.sniff import FORMAT_BY_EXTENSION, check_file, sniff
-from analysis.io.spreadsheet import read_xlsx
-from analysis.io.statfiles import read_stat_file
 from analysis.io.store import read_ingested, write_ingested
 from analysis.io.table import RawTable
-from analysis.io.text import read_csv
 
 __all__ = [
     "FORMAT_BY_EXTENSION",
@@ -37,11 +34,17 @@ def read_raw(
     """
     path = Path(path)
     fmt = check_file(path, dataset)
-    try:
+    try:  # each reader imported when used: a job that only reads Parquet loads none of them
         if fmt == "csv":
+            from analysis.io.text import read_csv
+
             return read_csv(path, dataset)
         if fmt == "xlsx":
+            from analysis.io.spreadsheet import read_xlsx
+
             return read_xlsx(path, dataset, sheet=sheet, expected_columns=expected_columns)
+        from analysis.io.statfiles import read_stat_file
+
         return read_stat_file(path, fmt, dataset)
     except WpsInputError:
         raise

@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.errors import WpsInputError
 
@@ -451,6 +450,8 @@ def _rows(idx: np.ndarray, limit: int = 10) -> str:
 
 def t_interval(est: float, se: float, df: int, level: float = 0.95) -> tuple[float, float]:
     """Symmetric t-based confidence interval."""
+    from scipy import stats  # loaded on first use: scipy.stats is slow to import
+
     q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
     return est - q * se, est + q * se
 
@@ -464,6 +465,8 @@ def _logit_interval(p: float, se: float, df: int, level: float = 0.95) -> tuple[
         return np.nan, np.nan
     if not 0 < p < 1 or se == 0:
         return p, p
+    from scipy import stats
+
     q = stats.t.ppf(0.5 + level / 2, df)
     lo, hi = np.log(p / (1 - p)) + np.array([-1, 1]) * q * se / (p * (1 - p))
     return float(1 / (1 + np.exp(-lo))), float(1 / (1 + np.exp(-hi)))

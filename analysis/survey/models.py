@@ -39,21 +39,25 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.api as sm
-from scipy import stats
 
 from analysis.config.formula_grammar import FormulaError, check_formula, safe_eval_env
 from analysis.survey.design import UNWEIGHTED, DesignError, SurveyDesign, domain_mask
+
+if TYPE_CHECKING:  # statsmodels and scipy.stats load when a model is fitted (slow imports)
+    import statsmodels.api as sm
 
 FAMILIES = ("gaussian", "binomial", "poisson", "negbin", "ordinal")
 LINKS = {"gaussian": "identity", "binomial": "logit", "ordinal": "logit"}
 
 
 def _family(name: str, alpha: float = 1.0) -> sm.families.Family:
+    import statsmodels.api as sm
+
     if name == "gaussian":
         return sm.families.Gaussian()
     if name == "binomial":
@@ -104,6 +108,8 @@ def _check_outcome(y: np.ndarray, family: str, name: str) -> None:
 
 def _fit(y, x, w, family: str) -> tuple[object, float | None, list[str]]:
     """Weighted GLM fit; returns result, negbin alpha (or None) and warning messages."""
+    import statsmodels.api as sm
+
     caught: list[str] = []
     alpha = None
     with warnings.catch_warnings(record=True) as rec:
@@ -359,6 +365,8 @@ def term_tests(
     ``F = b' V^-1 b / k`` on ``k`` (the term's columns) and ``df`` (the model's residual
     degrees of freedom, R's default) degrees of freedom. The intercept is not tested.
     """
+    from scipy import stats
+
     rows = []
     for term, sl in terms.items():
         if term == "Intercept":
@@ -442,6 +450,8 @@ def prepare_model(
 
 
 def t_quantile(df: int, level: float = 0.95) -> float:
+    from scipy import stats
+
     return float(stats.t.ppf(0.5 + level / 2, df)) if df > 0 else np.nan
 
 
@@ -456,6 +466,8 @@ def coefficient_table(
     level: float = 0.95,
 ) -> pd.DataFrame:
     """Tidy terms: estimate, design SE, t(df) interval and p-value of each coefficient."""
+    from scipy import stats
+
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
     q = t_quantile(df, level)
     tval = np.divide(beta, se, out=np.full_like(beta, np.nan), where=se > 0)

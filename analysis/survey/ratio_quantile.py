@@ -27,7 +27,6 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.survey.design import (
     DesignError,
@@ -130,6 +129,8 @@ def qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
 
 def _woodruff(design, x, rows, qhat: float, p: float, df: int, level: float = 0.95):
     """R's ``woodruffCI(method = "mean")``: interval and SE of a quantile."""
+    from scipy import stats  # loaded on first use: scipy.stats is slow to import
+
     below = (x <= qhat).astype(float)
     w = np.where(rows, design.weights, 0.0)
     share = float((w * np.where(rows, below, 0.0)).sum() / w.sum())

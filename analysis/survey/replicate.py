@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.survey.design import (
     DesignError,
@@ -498,6 +497,8 @@ def _replicate_logit_interval(
     with np.errstate(divide="ignore", invalid="ignore"):
         logits = np.log(thetas / (1 - thetas))
     se = np.sqrt(max(design.replicate_variance(logits, np.log(p / (1 - p))), 0.0))
+    from scipy import stats  # loaded on first use: scipy.stats is slow to import
+
     q = stats.t.ppf(0.5 + level / 2, df)
     lo, hi = np.log(p / (1 - p)) + np.array([-1, 1]) * q * se
     return float(1 / (1 + np.exp(-lo))), float(1 / (1 + np.exp(-hi)))

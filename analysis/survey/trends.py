@@ -19,7 +19,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.survey.estimate import COLUMNS
 
@@ -66,6 +65,8 @@ def _checked(wave: str, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pair(wave_from: str, old: pd.DataFrame, wave_to: str, new: pd.DataFrame) -> pd.DataFrame:
+    from scipy import stats  # loaded on first use: scipy.stats is slow to import
+
     both = new.merge(old, on=KEY, suffixes=("_to", "_from"), how="inner", sort=False)
     change = both["estimate_to"] - both["estimate_from"]
     se = np.sqrt(both["se_from"] ** 2 + both["se_to"] ** 2)

@@ -155,22 +155,37 @@ def _to_timestamp(value: Any, date_only: bool) -> pd.Timestamp | None:
     return ts.normalize() if date_only else ts
 
 
-def per_value(obj: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
-    """`obj.map(func)`, calling `func` once per distinct value: coded columns repeat a handful
-    of values, so this turns millions of Python calls into dozens. Columns of mixed types fall
-    back to element-wise mapping (booleans among numbers: True == 1 would share one result)."""
-    if pd.api.types.infer_dtype(obj, skipna=True) in ("mixed", "mixed-integer"):
-        return obj.map(func)  # might mix booleans with numbers: keep them apart
-    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+def per_value(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """`values.astype(object).map(func)`, calling `func` once per distinct value: coded columns
+    repeat a handful of values, so this turns millions of Python calls into dozens.
+
+    `func` sees each value as `astype(object)` gives it (Python floats, ints, strings,
+    Timestamps), whatever the column's dtype; a numeric column is not converted whole, only its
+    distinct values. Missing values (None, NaN, NaT, NA) are told apart by type only: `func` is
+    called once for each kind. Object columns of mixed types fall back to element-wise mapping
+    (booleans among numbers: True == 1 would share one result)."""
+    may_mix = values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
+    if may_mix and pd.api.types.infer_dtype(values, skipna=True) in ("mixed", "mixed-integer"):
+        return values.map(func)  # might mix booleans with numbers: keep them apart
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     table = np.empty(len(uniques), dtype=object)
-    table[:] = [func(u) for u in uniques]
-    results = np.empty(len(obj), dtype=object)
+    table[:] = [func(u) for u in pd.Series(uniques, dtype=values.dtype).astype(object)]
+    results = np.empty(len(values), dtype=object)
     known = codes >= 0
     results[known] = table[codes[known]]
     if not known.all():
-        # factorize folds None, NaN and NaT together; map those element-wise to keep them apart
-        results[~known] = [func(v) for v in obj.to_numpy()[~known]]
-    return pd.Series(results, index=obj.index, dtype=object)
+        # factorize folds None, NaN and NaT together: call func once per kind of missing value
+        missing = np.flatnonzero(~known)
+        kinds: dict[type, Any] = {}
+        na_values = values.iloc[missing].astype(object).to_numpy()
+        out = np.empty(len(missing), dtype=object)
+        for i, v in enumerate(na_values):
+            kind = type(v)
+            if kind not in kinds:
+                kinds[kind] = func(v)
+            out[i] = kinds[kind]
+        results[missing] = out
+    return pd.Series(results, index=values.index, dtype=object)
 
 
 def _in_missing_range(obj: pd.Series, blank: pd.Series, field: Field) -> pd.Series:
@@ -182,12 +197,43 @@ def _in_missing_range(obj: pd.Series, blank: pd.Series, field: Field) -> pd.Seri
     return inside.astype(bool)
 
 
+# The characters str.strip() removes (str.isspace); a test keeps the list equal to Python's.
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]"
+EDGE_WHITESPACE = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$"  # RE2 (pyarrow) syntax
+
+
+def _is_plain_text(s: pd.Series) -> bool:
+    """A text column (string dtype) none of whose values starts or ends with whitespace: its
+    values are their own code text (`code_text` strips nothing), blank only when empty."""
+    if not pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+        return False
+    if s.dtype == object:
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    return not pc.any(pc.match_substring_regex(arr, EDGE_WHITESPACE)).as_py()
+
+
 def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     """Read a raw column as `field` says (type, user-missing codes)."""
     s = values.reset_index(drop=True)
-    obj = s.astype(object)
-    blank = per_value(obj, _is_blank).astype(bool)
-    text = per_value(obj, code_text)
+    # numbers stay numbers (per_value hands func the Python objects astype(object) would
+    # give); other columns are read as Python objects, the way a codebook reads them
+    is_number = isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf"
+    plain_text = field.type == "string" and not field.missing_ranges and _is_plain_text(s)
+    obj = s if is_number or plain_text else s.astype(object)
+    if plain_text:  # what per_value(obj, _is_blank) and per_value(obj, code_text) give
+        text = pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object)
+        blank = s.isna() | (text == "")
+    else:
+        blank = per_value(obj, _is_blank).astype(bool)
+        text = per_value(obj, code_text)
     codes = set(field.missing_labels())
     user_missing = ~blank & text.isin(codes)
     if field.missing_ranges:
@@ -217,7 +263,11 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         typed = pd.to_datetime(parsed.where(ok & ~user_missing))
     else:
         ok = ~blank
-        as_text = per_value(obj, lambda v: v if isinstance(v, str) else code_text(v))
+        as_text = (
+            text
+            if plain_text
+            else per_value(obj, lambda v: v if isinstance(v, str) else code_text(v))
+        )
         typed = as_text.where(checked).astype("string")
     bad_type = checked & ~ok.astype(bool)
     return ParsedColumn(blank, user_missing, bad_type, typed, text)

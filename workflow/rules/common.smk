@@ -1,10 +1,11 @@
 """Helpers shared by the workflow's rules (paths, wave discovery, input functions; no lambdas)."""
 
 import sys
+from functools import cache
 from pathlib import Path
 
 from analysis.config.checks import check_config
-from analysis.ingest.discover import latest_wave, wave_files
+from analysis.ingest.discover import wave_files
 from analysis.errors import WpsInputError
 from analysis.interviews.review import REVIEWS_FILE
 from analysis.ingest.raw_integrity import check_raw_inputs
@@ -55,9 +56,17 @@ PLAN_MODELS = {
 }
 
 
+@cache
+def dataset_wave_files(dataset: str) -> dict[str, Path]:
+    """{wave: raw file} of one dataset, read from disk once per Snakemake process (the input
+    functions ask hundreds of times while the DAG is built; the raw folder does not change).
+    """
+    return wave_files(RAW / dataset)
+
+
 def waves(dataset: str) -> list[str]:
     """Waves of one dataset, found on disk at every run: a new file is a new wave."""
-    return list(wave_files(RAW / dataset))
+    return list(dataset_wave_files(dataset))
 
 
 def datasets_of_kind(kind: str) -> list[str]:
@@ -68,7 +77,7 @@ def datasets_of_kind(kind: str) -> list[str]:
 
 def raw_file(dataset: str, wave: str) -> str:
     """The raw file of a dataset's wave, whatever its extension."""
-    files = wave_files(RAW / dataset)
+    files = dataset_wave_files(dataset)
     if wave not in files:
         raise ValueError(f"{dataset}: no raw file for wave '{wave}' in {RAW / dataset}")
     return str(files[wave])
@@ -109,9 +118,9 @@ def latest_of(kind: str) -> dict[str, str]:
     """Latest wave of every dataset of a kind, as {dataset: wave}."""
     found = {}
     for dataset in datasets_of_kind(kind):
-        wave = latest_wave(RAW / dataset)
-        if wave is not None:
-            found[dataset] = wave
+        names = waves(dataset)
+        if names:
+            found[dataset] = names[-1]  # wave names sort chronologically
     return found
 
 

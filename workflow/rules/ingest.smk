@@ -2,20 +2,24 @@
 
 import sys
 
-from analysis.run.cluster import controller_checks as cluster_controller_checks
-from analysis.atomic import remove_partial_files
-from analysis.clean.pseudonymise import warn_if_example_key
-from analysis.run.summary import clear_failure_notes, print_run_summary
-from analysis.provenance.tiers import protect_tree, remove_leftover_identifier_tables
-
 
 # Once per run, on the console (the clean jobs' stderr goes to their logs): the public example
 # key's warning, and raw rows left by waves that no longer exist deleted, as are the half-written
 # files (hidden .tmp) a killed run left. When a run starts (after a killed one) and ends, every
 # restricted output is made owner-only (analysis/provenance/tiers.py). At the end, one summary:
 # the jobs that failed (the others ran: `make run` keeps going) and every warning about the data
-# (analysis/run/summary.py).
+# (analysis/run/summary.py). Snakemake runs none of these hooks when there is nothing to do, so
+# their modules are imported inside them: a no-op run never loads them.
 onstart:
+    from analysis.atomic import remove_partial_files
+    from analysis.clean.pseudonymise import warn_if_example_key
+    from analysis.provenance.tiers import (
+        protect_tree,
+        remove_leftover_identifier_tables,
+    )
+    from analysis.run.cluster import controller_checks as cluster_controller_checks
+    from analysis.run.summary import clear_failure_notes
+
     # SLURM: the key from a key file only; shared paths (analysis/run/cluster.py)
     cluster_controller_checks(workflow, config, Path(workflow.basedir))
     clear_failure_notes(RESULTS)
@@ -34,11 +38,17 @@ onstart:
 
 
 onsuccess:
+    from analysis.provenance.tiers import protect_tree
+    from analysis.run.summary import print_run_summary
+
     protect_tree(RESULTS)
     print_run_summary(RESULTS)
 
 
 onerror:
+    from analysis.provenance.tiers import protect_tree
+    from analysis.run.summary import print_run_summary
+
     protect_tree(RESULTS)
     print_run_summary(RESULTS)
 
