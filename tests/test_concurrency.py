@@ -38,7 +38,14 @@ def folder(tmp_path: Path) -> Path:
 
 def make_run(folder: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["make", "--no-print-directory", "run", "STAMP=", "SNAKEMAKE=echo WORKFLOW-RAN"],
+        [
+            "make",
+            "--no-print-directory",
+            "run",
+            "STAMP=",
+            "SNAKEMAKE=echo WORKFLOW-RAN",
+            "RESUME=true",
+        ],
         cwd=folder,
         capture_output=True,
         text=True,
