@@ -30,7 +30,7 @@ checkpoint build_own_findings:
         previous_wave=previous_wave_of_dataset,
         settings=own_brief_settings,
     script:
-        "../scripts/build_own_findings.py"
+        "../scripts/build_findings.py"
 
 
 rule render_own_brief:

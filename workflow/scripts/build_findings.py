@@ -1,5 +1,7 @@
-"""Snakemake adapter: the findings file of one brief (every number it prints, with its source),
-built from the brief kind's declaration (reports/<kind>/numbers.yaml) by the one engine."""
+"""Snakemake adapter: the findings file of one declared brief (every number it prints, with its
+source), built from its declaration (reports/<kind>/numbers.yaml) by the one engine: the
+regional and country briefs of the brief dataset, and a survey's own brief (reports/<name>/,
+its wildcards name the dataset)."""
 
 import json
 from pathlib import Path
@@ -32,32 +34,42 @@ DESCRIBED = ("figure_", "raw_", "codebook_", "declaration")  # beside the wave's
 
 with job(sm) as j:
     brief, wave = sm.wildcards.brief, sm.wildcards.wave
+    own_dataset = sm.wildcards.get("dataset")  # set for a survey's own brief
     declaration = load_declaration(sm.input.declaration)
     check_quoted_keys(
         declaration, Path(sm.input.document), provided_keys(declaration), RESERVED_KEYS
     )
     inputs = json.loads(Path(sm.input.inputs).read_text(encoding="utf-8"))
     paths = {name: str(path) for name, path in sm.input.items()}
-    plan = json.loads(Path(sm.input.plan).read_text("utf-8")) if "plan" in paths else None
-    choice = yaml.safe_load(Path(sm.input.quote_choice).read_text(encoding="utf-8")) or {}
     thresholds = sm.params.thresholds
+    quote_id = quote_file = None
+    if "quote_choice" in paths:
+        choice = yaml.safe_load(Path(sm.input.quote_choice).read_text(encoding="utf-8")) or {}
+        quote_id, quote_file = choice.get(brief), str(sm.input.quote_choice)
     run = BriefRun(
         wave=wave,
         threshold=thresholds["threshold_officers"],
         interview_threshold=thresholds["threshold_interviews"],
         previous_wave=sm.params.previous_wave,
         figure_paths={k: v for k, v in paths.items() if k.startswith("figure_")},
-        quote_id=choice.get(brief),
-        quote_file=str(sm.input.quote_choice),
+        quote_id=quote_id,
+        quote_file=quote_file,
     )
+    if own_dataset is not None:
+        parameters = {"dataset": own_dataset}
+    else:
+        plan = json.loads(Path(sm.input.plan).read_text("utf-8")) if "plan" in paths else None
+        parameters = brief_parameters(declaration, plan, brief)
     book, title = build_brief(
         declaration,
         {k: v for k, v in paths.items() if not k.startswith(NOT_TABLES)},
         run,
         brief=brief,
-        parameters=brief_parameters(declaration, plan, brief),
+        parameters=parameters,
     )
     findings = book.to_dict(title, inputs["source_date_epoch"], {})
+    if own_dataset is not None:  # reports/<name>/<name>.qmd renders it
+        findings = {"kind": brief, **findings}
     # the run ID covers the plan entries this brief cites, not every entry of the dataset
     settings = {**sm.params.settings, "plan": quoted_plan(sm.params.settings["plan"], findings)}
     files = {k: v for k, v in paths.items() if k.startswith(DESCRIBED)}
