@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import machine, report
+from benchmarks.iteration import bench_iteration
 from benchmarks.scale import bench_scale
 from benchmarks.slurm_bench import bench_slurm
 from benchmarks.targets import evaluate
@@ -17,7 +18,7 @@ from benchmarks.training_coverage import (
     SMOKE_REPLICATES,
     bench_training_coverage,
 )
-from benchmarks.workflow import bench_dry_run, bench_workflow
+from benchmarks.workflow import bench_dry_run
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL_SIZES = (10_000, 100_000, 1_000_000)
@@ -43,8 +44,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--skip",
         nargs="+",
         default=[],
-        choices=("workflow", "render", "scale", "training", "slurm"),
-        help="parts",
+        choices=("workflow", "notebook", "render", "scale", "training", "slurm"),
+        help="parts (notebook: the --forceall run beside each change)",
+    )
+    parser.add_argument(
+        "--note", default="", help="a line on the machine's state (e.g. shared), in results.md"
     )
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks" / "work")
@@ -82,6 +86,7 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
         "mode": "smoke" if args.smoke else "full",
         "repeats": args.repeats,
         "machine": machine.describe(ROOT),
+        "note": args.note,
     }
     skipped = {"skipped": "not requested (--skip)"}
     results["workflow"] = skipped
@@ -91,7 +96,9 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
             results["workflow"] = bench_dry_run(ROOT, work, log)
         results["render"] = {"skipped": "smoke mode: needs a finished workflow run"}
     elif "workflow" not in args.skip:
-        results["workflow"] = bench_workflow(ROOT, work, args.repeats, log)
+        results["workflow"] = bench_iteration(
+            ROOT, work, args.repeats, log, notebook="notebook" not in args.skip
+        )
         if "render" not in args.skip:
             from benchmarks.render_bench import bench_render
 
