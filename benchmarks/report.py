@@ -104,6 +104,11 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
     return out
 
 
+def carried(part: dict[str, Any]) -> list[str]:
+    """A line saying a part was carried over from an earlier run (--carry), or nothing."""
+    return [f"*Carried over: {part['carried_over']}.*", ""] if "carried_over" in part else []
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The whole results.md."""
     m = results["machine"]
@@ -125,8 +130,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "## The researcher's loop (a copy of the project, snakemake --cores N)", ""]
     lines += workflow_table(results["workflow"])
     lines += ["", "## Rendering (seconds per brief per format, pandoc + Typst)", ""]
-    lines += render_table(results["render"])
+    lines += carried(results["render"]) + render_table(results["render"])
     lines += ["", "## Scale (officer survey .sav; each stage in its own process)", ""]
+    lines += carried(results["scale"])
     lines += [
         "The floor reads the same .sav with pyreadstat and writes Parquet, nothing else. "
         "`ingest_validate_clean` adds up the three stages; its peak is the largest of theirs.",
@@ -135,10 +141,12 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     if "training_coverage" in results:
         lines += ["", "## Training intervals: coverage with few cohorts (simulation)", ""]
-        lines += coverage_table(results["training_coverage"])
+        lines += carried(results["training_coverage"]) + coverage_table(
+            results["training_coverage"]
+        )
     if "slurm" in results:
         lines += ["", "## SLURM: overhead per workflow job, before and after job groups", ""]
-        lines += slurm_table(results["slurm"])
+        lines += carried(results["slurm"]) + slurm_table(results["slurm"])
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FULL_SIZES = (10_000, 100_000, 1_000_000)
 SMOKE_SIZES = (2_000,)
 PENDING = {"skipped": "pending: the suite has not reached this part yet"}
+#: Parts ``--carry`` may take from an earlier results.json when this run skips them.
+CARRIED_PARTS = ("render", "scale", "training_coverage", "slurm")
 
 
 def log(message: str) -> None:
@@ -50,6 +53,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--note", default="", help="a line on the machine's state (e.g. shared), in results.md"
     )
+    parser.add_argument(
+        "--carry",
+        action="store_true",
+        help="parts skipped here are kept from the existing results.json (marked as such)",
+    )
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks" / "work")
     args = parser.parse_args(argv)
@@ -62,15 +70,45 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def save(results: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write results.json and results.md (parts not yet run read as pending)."""
+def carry_over(results: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Parts skipped in this run taken from an earlier results.json, each marked with the commit
+    it was measured at (``--carry``); the loop is never carried (its figures are ratios of one
+    run)."""
+    if not previous:
+        return results
+    commit = _get_commit(previous)
+    out = dict(results)
+    for part in CARRIED_PARTS:
+        now, old = results.get(part), previous.get(part)
+        fresh = isinstance(now, dict) and "skipped" not in now
+        if not fresh and isinstance(old, dict) and "skipped" not in old:
+            note = old.get("carried_over") or f"not rerun: measured in the run at commit {commit}"
+            out[part] = {**old, "carried_over": note}
+    return out
+
+
+def _get_commit(results: dict[str, Any]) -> str:
+    return (results.get("machine") or {}).get("git_commit") or "unknown"
+
+
+def load_previous(out_dir: Path) -> dict[str, Any] | None:
+    """The results.json a ``--carry`` run takes skipped parts from (None if there is none)."""
+    path = out_dir / "results.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def save(
+    results: dict[str, Any], out_dir: Path, previous: dict[str, Any] | None = None
+) -> list[Path]:
+    """Write results.json and results.md (parts not yet run read as pending, or carried over
+    from ``previous``)."""
     full = {
         "workflow": PENDING,
         "render": PENDING,
         "scale": {**PENDING, "sizes": {}},
         "training_coverage": PENDING,
         "slurm": PENDING,
-        **results,
+        **carry_over(results, previous),
     }
     full["targets"] = evaluate(full)
     return [
@@ -103,19 +141,19 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
             from benchmarks.render_bench import bench_render
 
             results["render"] = bench_render(work / "workflow", work, args.repeats, log)
-    save(results, args.out_dir)
+    save(results, args.out_dir, getattr(args, "previous", None))
     results["scale"] = (
         {"skipped": "not requested (--skip)", "sizes": {}}
         if "scale" in args.skip
         else bench_scale(args.sizes, work / "scale", ROOT, args.repeats, log)
     )
-    save(results, args.out_dir)
+    save(results, args.out_dir, getattr(args, "previous", None))
     results["training_coverage"] = (
         {"skipped": "not requested (--skip)"}
         if "training" in args.skip
         else bench_training_coverage(SMOKE_REPLICATES if args.smoke else FULL_REPLICATES, log)
     )
-    save(results, args.out_dir)
+    save(results, args.out_dir, getattr(args, "previous", None))
     results["slurm"] = slurm_part(args, log)
     results["targets"] = evaluate(results)
     return results
@@ -133,7 +171,8 @@ def slurm_part(args: argparse.Namespace, log_to: Callable[[str], None]) -> dict[
 def main(argv: list[str] | None = None) -> int:
     """Run the suite; write and print the two result files."""
     args = parse(argv)
-    for path in save(run_suite(args), args.out_dir):
+    args.previous = load_previous(args.out_dir) if args.carry else None
+    for path in save(run_suite(args), args.out_dir, args.previous):
         print(path)
     return 0
 

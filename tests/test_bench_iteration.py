@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from analysis.config.plan import load_plan
-from benchmarks import edits, iteration, renders, report, targets
+from benchmarks import edits, iteration, renders, report, run, targets
 from benchmarks.workflow import Run, job_stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,3 +230,29 @@ def test_loop_table_has_a_row_per_change() -> None:
     rows = [line for line in table if line.startswith("| ") and "Change" not in line]
     assert len(rows) == len(iteration.CHANGES)
     assert rows[-1].startswith("| A new wave file") and "| 0.30 |" in rows[-1]
+
+
+def test_carry_keeps_skipped_parts_from_the_earlier_run_and_says_so() -> None:
+    previous = {
+        "machine": {"git_commit": "abc"},
+        "scale": {"sizes": {"10": {}}},
+        "slurm": {"skipped": "no SLURM here"},
+        "training_coverage": {"rows": [], "carried_over": "not rerun: measured at commit old"},
+        "workflow": {"cold_run_s": {"median": 1.0}},
+    }
+    now = {
+        "machine": {"git_commit": "def"},
+        "scale": {"skipped": "not requested (--skip)", "sizes": {}},
+        "slurm": {"skipped": "not requested (--skip)"},
+        "workflow": {"skipped": "not requested (--skip)"},
+        "render": {"briefs": {}},
+    }
+    out = run.carry_over(now, previous)
+    assert out["scale"]["sizes"] == {"10": {}}
+    assert "commit abc" in out["scale"]["carried_over"]
+    assert out["training_coverage"]["carried_over"] == "not rerun: measured at commit old"
+    assert out["slurm"] == now["slurm"]  # skipped then too: nothing to carry
+    assert out["workflow"] == now["workflow"]  # the loop's ratios are never mixed across runs
+    assert out["render"] == {"briefs": {}}  # measured now: kept
+    assert report.carried(out["scale"])[0].startswith("*Carried over: not rerun")
+    assert run.carry_over(now, None) is now
