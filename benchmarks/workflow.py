@@ -124,8 +124,13 @@ def reset_copy(root: Path, copy: Path) -> None:
 
 
 def add_wave(copy: Path) -> None:
-    """A new wave file: the 2025 survey copied under the next year's name."""
-    shutil.copy2(copy / SURVEY_DIR / SOURCE_WAVE, copy / SURVEY_DIR / NEW_WAVE)
+    """A new wave file: the 2025 survey's synthetic draw written as wave 2026 (its `wave`
+    column says 2026: validation refuses a file whose column names another wave)."""
+    from analysis.synth import officer_survey
+
+    wave = officer_survey.generate_wave(int(Path(SOURCE_WAVE).stem))
+    wave["wave"] = int(Path(NEW_WAVE).stem)
+    officer_survey.write_wave(wave, copy / SURVEY_DIR / NEW_WAVE)
 
 
 def bench_dry_run(root: Path, work_dir: Path, log=print) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from analysis.config.plan import load_plan
-from benchmarks import edits, iteration, renders, report, run, targets
+from benchmarks import edits, iteration, renders, report, run, targets, workflow
 from benchmarks.workflow import Run, job_stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,3 +260,12 @@ def test_carry_keeps_skipped_parts_from_the_earlier_run_and_says_so() -> None:
     assert out["render"] == {"briefs": {}}  # measured now: kept
     assert report.carried(out["scale"])[0].startswith("*Carried over: not rerun")
     assert run.carry_over(now, None) is now
+
+
+def test_new_wave_file_names_its_own_wave(tmp_path: Path) -> None:
+    """Validation refuses a file whose `wave` column names another wave (a copied file)."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    workflow.add_wave(tmp_path)
+    frame, _meta = pyreadstat.read_sav(str(tmp_path / workflow.SURVEY_DIR / workflow.NEW_WAVE))
+    assert set(frame["wave"]) == {int(Path(workflow.NEW_WAVE).stem)}
+    assert len(frame) > 1000 and frame["respondent_id"].is_unique
