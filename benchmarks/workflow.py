@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,10 @@ EXCLUDED = ("results", ".snakemake", ".venv", "benchmarks/work")
 SURVEY_DIR = Path("data/raw/officer_survey")
 SOURCE_WAVE = "2025.sav"
 NEW_WAVE = "2026.sav"
+#: A secret pseudonym key for the copy's runs: the public example key is refused for any file
+#: but the bundled ones, and the new wave is a new file (as a user with their own wave sets one).
+KEY_ENV = "WPS_PSEUDONYM_KEY"
+BENCH_KEY = secrets.token_hex(32)
 #: Snakemake's line for each job it ran. Its first "Job stats" table is no count: it is printed
 #: before the plan_briefs checkpoint adds the briefs' jobs (11 planned, 84 run in a cold run).
 FINISHED = re.compile(r"^Finished jobid: \d+ \(Rule: ([A-Za-z_][A-Za-z0-9_]*)\)", re.MULTILINE)
@@ -66,6 +71,7 @@ def snakemake_env(copy: Path | None = None) -> dict[str, str]:
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     if copy is not None:
         env["PYTHONPATH"] = str(copy)
+        env[KEY_ENV] = BENCH_KEY
     return env
 
 
