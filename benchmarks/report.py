@@ -29,7 +29,8 @@ def status_text(row: dict[str, Any]) -> str:
     """``met``, ``not measured`` or ``MISSED by 1.20 s (+40.0%)``."""
     if row["status"] != "missed":
         return row["status"]
-    return f"**MISSED** by {_num(row['missed_by'], row['unit'])} (+{row['missed_by_pct']}%)"
+    by = f"**MISSED** by {_num(row['missed_by'], row['unit'])}"
+    return by if row["missed_by_pct"] is None else f"{by} (+{row['missed_by_pct']}%)"
 
 
 def targets_table(rows: list[dict[str, Any]]) -> list[str]:
@@ -43,17 +44,38 @@ def targets_table(rows: list[dict[str, Any]]) -> list[str]:
 def workflow_table(wf: dict[str, Any]) -> list[str]:
     if "skipped" in wf:
         return [f"Skipped ({wf['skipped']}); dry run took {_num(wf.get('dry_run_s'), 's')}."]
-    names = {
-        "cold_run_s": "Cold full run",
-        "noop_rerun_s": "No-op rerun",
-        "new_wave_rerun_s": "Rerun after a new wave file",
-        "new_model_rerun_s": "Rerun after a model is added to the plan",
-    }
-    out = ["| Scenario | Median (s) | Runs (s) |", "|---|---|---|"]
-    for key, label in names.items():
-        runs = ", ".join(_num(r) for r in wf[key]["runs"])
-        out.append(f"| {label} | {_num(wf[key]['median'])} | {runs} |")
+    cold = wf["cold_run_s"]
+    out = [
+        f"Cold run: {_num(cold['median'], 's')} ({wf['cold_jobs']} jobs; runs "
+        f"{', '.join(_num(r) for r in cold['runs'])} s). With nothing changed, `make run` took "
+        f"{_num(wf['make_run_noop_s']['median'], 's')} and the workflow's own no-op "
+        f"(`snakemake`) {_num(wf['noop_rerun_s']['median'], 's')}: "
+        f"{_num(_median(wf['make_run_to_noop_ratio']))} x ({wf['noop_pairs_per_repeat']} "
+        "interleaved pairs per repeat).",
+        "",
+        "Each change starts from the same finished run. Rerun: `snakemake` after the change; "
+        f"notebook: the same analysis run end to end ({wf['notebook']}). Briefs rendered again: "
+        "of the briefs there are; needlessly: their numbers and words did not change.",
+        "",
+        "| Change | Rerun (s) | x cold | Jobs | x cold jobs | Briefs rendered again "
+        "(needlessly) | Notebook (s) | Rerun x notebook |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for change in wf["changes"].values():
+        needless = len(change["briefs_rendered_needlessly"])
+        out.append(
+            f"| {change['what']} | {_num(change['rerun_s']['median'])} | "
+            f"{_num(_median(change['to_cold_ratio']))} | {change['jobs']} | "
+            f"{_num(change['jobs_to_cold_ratio'])} | "
+            f"{len(change['briefs_rendered'])} of {change['briefs']} ({needless}) | "
+            f"{_num(_median(change.get('notebook_s')))} | "
+            f"{_num(_median(change.get('rerun_to_notebook_ratio')))} |"
+        )
     return out
+
+
+def _median(summary: dict[str, Any] | None) -> float | None:
+    return None if summary is None else summary["median"]
 
 
 def render_table(render: dict[str, Any]) -> list[str]:
@@ -82,6 +104,11 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
     return out
 
 
+def carried(part: dict[str, Any]) -> list[str]:
+    """A line saying a part was carried over from an earlier run (--carry), or nothing."""
+    return [f"*Carried over: {part['carried_over']}.*", ""] if "carried_over" in part else []
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The whole results.md."""
     m = results["machine"]
@@ -93,16 +120,19 @@ def markdown(results: dict[str, Any]) -> str:
         "Each figure is the median of the runs listed in `results.json` "
         f"({results['repeats']} per figure).",
     ]
+    if results.get("note"):
+        lines.append(f"Note: {results['note']}")
     if m["cores"] != TARGET_CORES:
         lines.append(
             f"The targets are set for a {TARGET_CORES}-core machine; this one has {m['cores']}."
         )
     lines += ["", "## Targets", "", *targets_table(results["targets"])]
-    lines += ["", "## Workflow (snakemake --cores N in a copy of the project)", ""]
+    lines += ["", "## The researcher's loop (a copy of the project, snakemake --cores N)", ""]
     lines += workflow_table(results["workflow"])
     lines += ["", "## Rendering (seconds per brief per format, pandoc + Typst)", ""]
-    lines += render_table(results["render"])
+    lines += carried(results["render"]) + render_table(results["render"])
     lines += ["", "## Scale (officer survey .sav; each stage in its own process)", ""]
+    lines += carried(results["scale"])
     lines += [
         "The floor reads the same .sav with pyreadstat and writes Parquet, nothing else. "
         "`ingest_validate_clean` adds up the three stages; its peak is the largest of theirs.",
@@ -111,10 +141,12 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     if "training_coverage" in results:
         lines += ["", "## Training intervals: coverage with few cohorts (simulation)", ""]
-        lines += coverage_table(results["training_coverage"])
+        lines += carried(results["training_coverage"]) + coverage_table(
+            results["training_coverage"]
+        )
     if "slurm" in results:
         lines += ["", "## SLURM: overhead per workflow job, before and after job groups", ""]
-        lines += slurm_table(results["slurm"])
+        lines += carried(results["slurm"]) + slurm_table(results["slurm"])
     return "\n".join(lines) + "\n"
 
 

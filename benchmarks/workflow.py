@@ -1,32 +1,34 @@
-"""Workflow timings in a copy of the project: cold run, no-op rerun, new wave, new model."""
+"""Running the workflow in a copy of the project: the copy, timed runs, the new-wave change."""
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from benchmarks.edits import revert
 from benchmarks.machine import core_count
-from benchmarks.stats import summary
 
 #: Top-level folders never copied: outputs, caches, the environment, the benchmark's own work.
 EXCLUDED = ("results", ".snakemake", ".venv", "benchmarks/work")
 SURVEY_DIR = Path("data/raw/officer_survey")
 SOURCE_WAVE = "2025.sav"
 NEW_WAVE = "2026.sav"
-#: The model appended to the plan for the "one model added" rerun.
-EXTRA_MODEL = {
-    "id": "bench_gbv_cases_poisson",
-    "title": "Gender-based-violence cases handled (Poisson; added by the benchmark)",
-    "formula": "cases_gbv_12m ~ women + border_posting",
-    "family": "poisson",
-}
+#: A secret pseudonym key for the copy's runs: the public example key is refused for any file
+#: but the bundled ones, and the new wave is a new file (as a user with their own wave sets one).
+KEY_ENV = "WPS_PSEUDONYM_KEY"
+BENCH_KEY = secrets.token_hex(32)
+#: Snakemake's line for each job it ran. Its first "Job stats" table is no count: it is printed
+#: before the plan_briefs checkpoint adds the briefs' jobs (11 planned, 84 run in a cold run).
+FINISHED = re.compile(r"^Finished jobid: \d+ \(Rule: ([A-Za-z_][A-Za-z0-9_]*)\)", re.MULTILINE)
 
 
 class WorkflowFailed(RuntimeError):
@@ -62,75 +64,79 @@ def copy_project(root: Path, dest: Path) -> Path:
     return dest
 
 
-def snakemake_env() -> dict[str, str]:
-    """The environment with this interpreter's bin folder first on PATH."""
+def snakemake_env(copy: Path | None = None) -> dict[str, str]:
+    """The environment with this interpreter's bin folder first on PATH; with ``copy``, its
+    ``analysis`` package first on the import path (as the editable install is for a user)."""
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    if copy is not None:
+        env["PYTHONPATH"] = str(copy)
+        env[KEY_ENV] = BENCH_KEY
     return env
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed command: wall seconds, and the jobs Snakemake ran (by rule)."""
+
+    seconds: float
+    jobs: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """Every job of the run (0 when there was nothing to do)."""
+        return sum(self.jobs.values())
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """Jobs Snakemake ran, per rule, from its "Finished jobid" lines ({} when none ran)."""
+    return dict(sorted(Counter(FINISHED.findall(output)).items()))
+
+
+def timed(cmd: list[str], copy: Path) -> Run:
+    """Run ``cmd`` in ``copy``; its wall time and job stats. Raises WorkflowFailed."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=copy, capture_output=True, text=True, env=snakemake_env(copy))
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise WorkflowFailed(f"{' '.join(cmd)} failed in {copy}:\n{proc.stderr[-4000:]}")
+    return Run(seconds, job_stats(proc.stderr + proc.stdout))
+
+
+def snakemake(copy: Path, *extra: str) -> Run:
+    """One ``snakemake --cores <nproc>`` in ``copy``."""
+    return timed([sys.executable, "-m", "snakemake", "--cores", str(core_count()), *extra], copy)
 
 
 def run_snakemake(copy: Path, *extra: str) -> float:
     """Seconds for one ``snakemake --cores <nproc>`` in ``copy``; raises WorkflowFailed."""
-    cmd = [sys.executable, "-m", "snakemake", "--cores", str(core_count()), *extra]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=copy, capture_output=True, text=True, env=snakemake_env())
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise WorkflowFailed(f"{' '.join(cmd)} failed in {copy}:\n{proc.stderr[-4000:]}")
-    return seconds
+    return snakemake(copy, *extra).seconds
+
+
+def make_run(copy: Path) -> Run:
+    """One ``make run`` in ``copy`` (the project's own .venv linked in), as a user types it."""
+    venv = copy / ".venv"
+    if not venv.exists():
+        venv.symlink_to(Path(sys.prefix), target_is_directory=True)
+    return timed(["make", "--no-print-directory", "run", f"CORES={core_count()}"], copy)
 
 
 def reset_copy(root: Path, copy: Path) -> None:
-    """Outputs and Snakemake's state gone; raw data and plan as in the project."""
+    """Outputs and Snakemake's state gone; raw data, plan and words as in the project."""
     for name in ("results", ".snakemake"):
         shutil.rmtree(copy / name, ignore_errors=True)
     (copy / SURVEY_DIR / NEW_WAVE).unlink(missing_ok=True)
-    shutil.copy2(root / "config" / "plan.yaml", copy / "config" / "plan.yaml")
+    revert(root, copy)
 
 
 def add_wave(copy: Path) -> None:
-    """A new wave file: the 2025 survey copied under the next year's name."""
-    shutil.copy2(copy / SURVEY_DIR / SOURCE_WAVE, copy / SURVEY_DIR / NEW_WAVE)
+    """A new wave file: the 2025 survey's synthetic draw written as wave 2026 (its `wave`
+    column says 2026: validation refuses a file whose column names another wave)."""
+    from analysis.synth import officer_survey
 
-
-def add_model(copy: Path) -> None:
-    """Append :data:`EXTRA_MODEL` to the officer survey's models in the copy's plan."""
-    path = copy / "config" / "plan.yaml"
-    plan = yaml.safe_load(path.read_text(encoding="utf-8"))
-    plan["datasets"]["officer_survey"].setdefault("models", []).append(dict(EXTRA_MODEL))
-    path.write_text(yaml.safe_dump(plan, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
-def bench_workflow(root: Path, work_dir: Path, repeats: int, log=print) -> dict[str, Any]:
-    """Median seconds of each scenario; each repeat starts from a cold copy.
-
-    Per repeat: cold run, no-op rerun, rerun after a new wave file is added, then rerun after one
-    model is added to the plan. The finished copy stays at ``work_dir/workflow`` for rendering.
-    """
-    copy = copy_project(root, work_dir / "workflow")
-    runs: dict[str, list[float]] = {"cold": [], "noop": [], "new_model": [], "new_wave": []}
-    for i in range(repeats):
-        reset_copy(root, copy)
-        log(f"workflow: repeat {i + 1}/{repeats}: cold run")
-        runs["cold"].append(run_snakemake(copy))
-        log("workflow: no-op rerun")
-        runs["noop"].append(run_snakemake(copy))
-        log("workflow: rerun after a new wave file is added")
-        add_wave(copy)
-        runs["new_wave"].append(run_snakemake(copy))
-        log("workflow: rerun after a model is added to the plan")
-        add_model(copy)
-        runs["new_model"].append(run_snakemake(copy))
-    ratios = [w / c for w, c in zip(runs["new_wave"], runs["cold"], strict=True)]
-    return {
-        "repeats": repeats,
-        "cores_used": core_count(),
-        "cold_run_s": summary(runs["cold"]),
-        "noop_rerun_s": summary(runs["noop"]),
-        "new_model_rerun_s": summary(runs["new_model"]),
-        "new_wave_rerun_s": summary(runs["new_wave"]),
-        "new_wave_to_cold_ratio": summary(ratios),
-    }
+    wave = officer_survey.generate_wave(int(Path(SOURCE_WAVE).stem))
+    wave["wave"] = int(Path(NEW_WAVE).stem)
+    officer_survey.write_wave(wave, copy / SURVEY_DIR / NEW_WAVE)
 
 
 def bench_dry_run(root: Path, work_dir: Path, log=print) -> dict[str, Any]:
