@@ -187,6 +187,21 @@ def test_every_survey_dataset_gets_a_default_brief(workflow_run: WorkflowRun) ->
                 assert path.stat().st_size > 1000, path
 
 
+def test_every_brief_the_run_made_keeps_to_two_to_four_pages(workflow_run: WorkflowRun) -> None:
+    """The real run's briefs, provenance appendix included (its data-file list grows with every
+    raw file a brief rests on: the previous wave, the results framework), stay in the genre."""
+    pypdf = pytest.importorskip("pypdf")
+    # a survey's default brief lists every estimate of its plan, so it runs as long as the plan
+    # (10 pages for the officer survey): it is a researcher's overview, not a policy brief
+    pdfs = [
+        p for p in sorted(workflow_run.results.glob("briefs/**/*.pdf")) if "survey" not in p.parts
+    ]
+    assert len(pdfs) >= 19
+    pages = {str(p.relative_to(workflow_run.results)): len(pypdf.PdfReader(p).pages) for p in pdfs}
+    assert {name: n for name, n in pages.items() if not 1 <= n <= 4} == {}
+    assert all(n >= 2 for name, n in pages.items() if name.endswith("regional.pdf"))
+
+
 def test_no_output_carries_a_path_of_the_machine(workflow_run: WorkflowRun, tmp_path: Path):
     """Outputs are shared: none may name the checkout, the temp folder or the home folder
     (text, DOCX XML, PDF text and metadata, HTML with its embedded files, PNG/SVG metadata),

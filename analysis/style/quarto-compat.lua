@@ -7,7 +7,8 @@ Shortcodes ({{< var >}}, {{< meta >}}, {{< include >}}) are resolved before pand
   * ::: {.content-visible when-format="..."} and .content-hidden (unless-format too)
   * figures: fig-alt becomes the image's alt text; typst gets image(..., alt: ...)
   * docx: an SVG image is swapped for its PNG sibling (Word needs a raster fallback)
-  * ::: {.small} blocks are set in a smaller type size in typst
+  * ::: {.small} blocks are set in a smaller type size in typst, their tables smaller still with
+    tighter rows (the provenance appendix keeps a brief within four pages)
 Under Quarto (the global `quarto` exists) only the docx SVG swap runs: Quarto does the rest.
 ]]
 
@@ -125,7 +126,7 @@ local function Div(div)
   local kind = callout_kind(div)
   if kind then return callout(div, kind) end
   if div.classes:includes("small") and is_typst() then
-    local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", "#[#set text(8pt)") })
+    local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", "#[#set text(8pt)\n#show table: set text(7pt)\n#set table(inset: (x: 4pt, y: 2pt))") })
     blocks:extend(div.content)
     blocks:insert(pandoc.RawBlock("typst", "]"))
     return blocks
