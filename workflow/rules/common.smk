@@ -267,6 +267,10 @@ def brief_raw_inputs(wildcards) -> dict[str, str]:
         for dataset, wave in latest_of(kind).items():
             files[f"raw_{dataset}"] = raw_file(dataset, wave)
             files[f"codebook_{dataset}"] = str(RAW / dataset / "codebook.json")
+            # the quote bank holds only the quotes a person approved there
+            reviews = RAW / dataset / REVIEWS_FILE
+            if reviews.is_file():
+                files[f"raw_{dataset}_quote_reviews"] = str(reviews)
     return files
 
 
