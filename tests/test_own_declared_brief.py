@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from test_dataset_brief import ENTRY  # the API plan entry (stratified sample)
 
 from analysis.config.plan import validate_plan
 from analysis.errors import WpsInputError
@@ -22,19 +23,6 @@ from analysis.survey.estimate import run_estimates, run_models
 
 REPO = Path(__file__).resolve().parents[1]
 API = REPO.parent / "shared" / "reference-data" / "api"
-ENTRY = {
-    "design": {"weight": "pw", "strata": "stype", "fpc": "fpc", "lonely_psu": "fail"},
-    "estimates": [
-        {"id": "api_mean", "title": "Mean API in 2000", "variable": "api00",
-         "statistic": "mean", "by": ["stype"]},
-        {"id": "met_target", "title": "Schools that met their growth target",
-         "variable": "sch_wide", "statistic": "proportion", "by": ["stype"]},
-    ],
-    "models": [
-        {"id": "target_logit", "title": "Meeting the growth target (logistic)",
-         "formula": "sch_wide ~ ell + meals", "family": "binomial", "event": "Yes"},
-    ],
-}  # fmt: skip
 # svymean(~api00, dstrat) in R survey's documentation; apistrat has 100 E, 50 H, 50 M schools
 PUBLISHED_MEAN = 662.29
 DECLARATION = {
