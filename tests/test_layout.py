@@ -84,5 +84,6 @@ def test_only_shared_modules_stay_at_the_top() -> None:
         "disclosure",
         "errors",
         "hashing",
+        "markdown",
         "tables",
     ]

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from analysis.figures.draw import bar_with_ci, save_figure
-from analysis.findings.book import escape_md
+from analysis.markdown import escape_md
 from analysis.render import RenderInputError, engine_versions, render_brief
 from analysis.render.docx_reference import normalise_docx
 from analysis.render.findings_file import load_findings

@@ -9,7 +9,6 @@ Every estimate passes disclosure control (analysis.disclosure) before it becomes
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,14 +18,6 @@ import yaml
 
 from analysis.disclosure import protect_estimates
 from analysis.errors import WpsInputError
-
-MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#$|~^@])")
-
-
-def escape_md(text: str) -> str:
-    """Backslash-escape markdown punctuation so a value prints exactly as written."""
-    return MD_SPECIAL.sub(r"\\\1", text)
-
 
 SUPPRESSED = "suppressed"
 DASH = "–"

@@ -24,12 +24,12 @@ import pandas as pd
 from analysis.findings.book import (
     FindingsBook,
     count,
-    escape_md,
     number,
     number_range,
     percent,
     percent_range,
 )
+from analysis.markdown import escape_md
 from analysis.survey.design import UNWEIGHTED
 from analysis.tables import level_text
 

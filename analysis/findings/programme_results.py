@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.findings.book import FindingsBook, escape_md
+from analysis.findings.book import FindingsBook
 from analysis.findings.results import (
     ILLUSTRATIVE_NOTE,
     ResultsText,
     brief_title,
     headline_indicators,
 )
+from analysis.markdown import escape_md
 from analysis.results_framework.indicators import illustrative_targets
 
 SECTION = "programme_results"  # included by the regional brief as _sections/programme_results.md

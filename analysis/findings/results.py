@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.findings.book import FindingsBook, escape_md, table_row
+from analysis.findings.book import FindingsBook, table_row
+from analysis.markdown import escape_md
 from analysis.results_framework.indicators import (
     ILLUSTRATIVE,
     KEY,

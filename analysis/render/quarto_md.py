@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from analysis.findings.book import escape_md
+from analysis.markdown import escape_md
 from analysis.render.errors import RenderInputError
 
 SHORTCODE = re.compile(r"\{\{<\s*([A-Za-z][\w-]*)\s*(.*?)\s*>\}\}")
