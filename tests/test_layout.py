@@ -87,3 +87,30 @@ def test_only_shared_modules_stay_at_the_top() -> None:
         "markdown",
         "tables",
     ]
+
+
+def test_a_render_job_loads_no_pandas() -> None:
+    """Each brief is rendered in its own process, and pandas alone takes about 0.4 s of CPU to
+    import: what workflow/scripts/render_brief.py imports must not pull it in (issue 18)."""
+    import subprocess
+    import sys
+
+    script = PACKAGE.parent / "workflow" / "scripts" / "render_brief.py"
+    imports = [
+        line
+        for line in script.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("import ", "from "))
+    ]
+    assert any("analysis.render" in line for line in imports), imports
+    check = "\n".join(
+        [*imports, "import sys", "print(sorted({'pandas', 'numpy'} & set(sys.modules)))"]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"render_brief.py's imports load {done.stdout.strip()}"
