@@ -53,7 +53,6 @@ localrules:
     describe_inputs,
     describe_dataset_inputs,
     describe_results_inputs,
-    plan_briefs,
     write_brief_note,
     compare_waves,
     tidy_context,
@@ -63,6 +62,6 @@ localrules:
 rule all:
     default_target: True
     input:
-        final_outputs(),
+        **final_outputs(),
         manifest=f"{RESULTS}/provenance/manifest.json",
         crate=f"{RESULTS}/provenance/ro-crate-metadata.json",

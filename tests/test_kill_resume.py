@@ -474,3 +474,28 @@ def test_a_job_behind_a_checkpoint_killed_half_done_is_redone(tmp_path: Path) ->
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert (tmp_path / "record.json").read_text(encoding="utf-8") == "done\n"
     assert not [p for p in (tmp_path / ".snakemake" / "incomplete").rglob("*") if p.is_file()]
+
+
+def test_a_folder_output_left_half_done_is_deleted_with_what_is_in_it(tmp_path: Path) -> None:
+    """A wave's findings are one folder (a `directory()` output): a job killed inside it leaves
+    some briefs' findings written and others not; the sweep deletes the folder, so it is redone
+    whole, and leaves the files of finished jobs alone."""
+    import base64
+
+    from analysis.run.resume import remove_incomplete_outputs
+
+    folder = tmp_path / "results" / "findings" / "2025"
+    folder.mkdir(parents=True)
+    (folder / "regional.yaml").write_text("half\n", encoding="utf-8")
+    done = tmp_path / "results" / "findings" / "2023"
+    done.mkdir()
+    (done / "regional.yaml").write_text("whole\n", encoding="utf-8")
+    marks = tmp_path / ".snakemake" / "incomplete"
+    marks.mkdir(parents=True)
+    name = base64.urlsafe_b64encode(b"results/findings/2025").decode("ascii")
+    (marks / name).write_text("", encoding="utf-8")
+    removed = remove_incomplete_outputs(tmp_path)
+    assert removed == [tmp_path / "results" / "findings" / "2025"]
+    assert not folder.exists()
+    assert (done / "regional.yaml").read_text(encoding="utf-8") == "whole\n"
+    assert not any(marks.iterdir())

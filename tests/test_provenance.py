@@ -464,3 +464,22 @@ def test_manifest_keeps_the_targets_and_the_manifest_jobs_own_files(run):
     assert manifest["targets"] == sorted([BRIEF, CLEAN])
     assert "results/logs/write_manifest.log" in manifest["provenance_files"]
     assert manifest["unrecorded"] == []
+
+
+def test_a_folder_output_is_recorded_file_by_file_without_snakemakes_mark(tmp_path) -> None:
+    """A wave's findings folder (a `directory()` output) is recorded as each file in it, so the
+    manifest names the job that made each brief's findings; Snakemake's empty mark is left out,
+    and a hidden file that is not that mark still counts."""
+    from analysis.provenance.record import files_of
+
+    folder = tmp_path / "findings" / "2025"
+    folder.mkdir(parents=True)
+    for name in ("regional.yaml", "briefs.json", ".snakemake_timestamp"):
+        (folder / name).write_text("" if name.startswith(".") else name, encoding="utf-8")
+    (folder / ".regional.yaml.tmp").write_text("half", encoding="utf-8")
+    assert files_of(folder) == [
+        folder / ".regional.yaml.tmp",
+        folder / "briefs.json",
+        folder / "regional.yaml",
+    ]
+    assert files_of(folder / "briefs.json") == [folder / "briefs.json"]

@@ -496,8 +496,17 @@ def test_new_wave_plans_only_its_own_jobs(grown_run: GrownRun) -> None:
     rules = Counter(j.rule for j in planned)
     for rule in ("ingest_wave", "validate_wave", "clean_wave", "write_manifest"):
         assert rules[rule] == 1, f"{rule}: planned {rules[rule]} jobs, expected 1"
-    # A dry run stops at a checkpoint (the briefs plan): what comes after shows in the real run.
-    per_wave = ("ingest_wave", "validate_wave", "clean_wave", "estimate_survey", "describe_inputs")
+    # A dry run stops at a checkpoint (the wave's findings): what comes after shows in the real
+    # run.
+    # one findings job per wave builds all of its briefs' findings (and the briefs plan)
+    per_wave = (
+        "ingest_wave",
+        "validate_wave",
+        "clean_wave",
+        "estimate_survey",
+        "describe_inputs",
+        "build_findings",
+    )
     models = load_plan(grown_run.root / "config" / "plan.yaml")[SURVEY].get("models", [])
     ran = Counter(j.rule for j in grown_run.ran_2027)
     assert not other_waves(grown_run.ran_2027), (

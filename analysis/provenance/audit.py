@@ -24,6 +24,7 @@ from typing import Any
 
 from analysis.atomic import is_partial
 from analysis.hashing import sha256_path
+from analysis.provenance.common import is_folder_mark
 from analysis.provenance.manifest import (
     PROVENANCE_FILES,
     TEMPORARY_FOLDERS,
@@ -269,6 +270,8 @@ def extra_problems(manifest: Mapping[str, Any], root: Path, identifiers: set[str
     for file in sorted(p for p in folder.rglob("*") if p.is_file()):
         path = file.relative_to(root).as_posix()
         if path in known or (path.startswith(records + "/") and path.endswith(".json")):
+            continue
+        if is_folder_mark(file):
             continue
         problems.append(_extra(file, path, file.relative_to(folder), identifiers))
     return problems

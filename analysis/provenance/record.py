@@ -27,6 +27,7 @@ from analysis.hashing import file_fact, sha256_file
 from analysis.provenance.common import (
     RECORD_SCHEMA,
     display_path,
+    is_folder_mark,
     job_id,
     to_jsonable,
     write_json_atomic,
@@ -72,6 +73,15 @@ def named_files(container: Any) -> list[tuple[str | None, str]]:
             for path in [value] if isinstance(value, str | Path) else list(value):
                 names.setdefault(str(path), str(name))
     return [(names.get(str(p)), str(p)) for p in container]
+
+
+def files_of(path: Path) -> list[Path]:
+    """A file itself; a folder (a `directory()` output, such as a wave's findings) as each file
+    in it, so the manifest names the job that made every file a later job reads, without
+    Snakemake's own mark in it."""
+    if not path.is_dir():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and not is_folder_mark(p))
 
 
 def named_values(container: Any) -> dict[str, Any]:
@@ -292,8 +302,8 @@ class Job:
             if not Path(path).exists():
                 missing.append(path)
                 continue
-            fact = file_fact(path, display_path(path))
-            facts.append({"name": name, **fact})
+            for file in files_of(Path(path)):
+                facts.append({"name": name, **file_fact(file, display_path(file))})
         if missing:
             raise FileNotFoundError(
                 f"rule {self.rule} ({self.id}) finished but these files are missing: "

@@ -3,7 +3,7 @@
 Snakemake marks every output of a job incomplete (in .snakemake/incomplete/) when the job starts
 and clears the marks when it ends. `--rerun-incomplete` reruns the jobs whose marks are left,
 but Snakemake (9.27) looks for them once, while it builds the DAG and before it adds the jobs
-that depend on a checkpoint. Here `rule all` reads the `plan_briefs` checkpoint, so after a
+that depend on a checkpoint. Here `rule all` reads the `build_findings` checkpoints, so after a
 kill -9 no job behind it was redone: a brief job killed after writing its briefs but before its
 job record was taken for done, and the audit then failed with NOT MADE however often the run
 was resumed (issue 14). Deleting what such jobs left makes Snakemake see missing outputs and
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import shutil
 import sys
 from pathlib import Path
 
@@ -48,9 +49,9 @@ def incomplete_outputs(workdir: Path | str = ".") -> list[tuple[Path, Path]]:
 
 
 def remove_incomplete_outputs(workdir: Path | str = ".") -> list[Path]:
-    """Delete the files (inside `workdir`) of jobs that never finished, and their marks; returns
-    the files deleted. Does nothing while a Snakemake lock is held: a run may be writing them
-    (after a kill, `make unlock` first)."""
+    """Delete the files and folders (inside `workdir`) of jobs that never finished, and their
+    marks; returns what was deleted. Does nothing while a Snakemake lock is held: a run may be
+    writing them (after a kill, `make unlock` first)."""
     workdir = Path(workdir)
     locks = workdir / LOCKS
     if locks.is_dir() and any(locks.iterdir()):
@@ -61,6 +62,9 @@ def remove_incomplete_outputs(workdir: Path | str = ".") -> list[Path]:
         target = output.resolve()
         if target.is_relative_to(inside) and target.is_file():
             target.unlink()
+            removed.append(output)
+        elif target.is_relative_to(inside) and target.is_dir():  # a directory() output
+            shutil.rmtree(target)
             removed.append(output)
         marker.unlink()
     return removed

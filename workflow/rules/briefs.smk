@@ -36,26 +36,9 @@ rule draw_figures:
         "../scripts/draw_figures.py"
 
 
-checkpoint plan_briefs:
-    input:
-        clean=brief_clean_table,
-    output:
-        plan=f"{RESULTS}/findings/{{wave}}/briefs.json",
-        record=f"{JOBS}/plan_briefs/{{wave}}.json",
-    log:
-        f"{LOGS}/plan_briefs/{{wave}}.log",
-    conda:
-        "../envs/wps.yaml"
-    params:
-        dataset=BRIEF_DATASET,
-        min_respondents=config["briefs"]["min_respondents_country"],
-    script:
-        "../scripts/plan_briefs.py"
-
-
 rule write_brief_note:
     input:
-        plan=f"{RESULTS}/findings/{{wave}}/briefs.json",
+        plan=wave_briefs_plan,
         template="reports/country/text/country-note.md",
     output:
         note=report(
@@ -74,36 +57,42 @@ rule write_brief_note:
         "../scripts/write_brief_note.py"
 
 
-# A checkpoint: once it has run, Snakemake looks again at the brief's render, which runs only
-# if the findings' bytes changed (input checksums): a brief whose numbers, words and figures
-# are unchanged is not rendered again.
+# One job per wave builds the findings of all of that wave's briefs: it decides which countries
+# get a brief (the brief plan, briefs.json, from the cleaned wave), then writes the findings and
+# inputs description of the regional brief and of each country's. One process for a wave's ten
+# or so briefs, not one each (issue 18: each job costs its own Python start and imports).
+# A checkpoint: once it has run, Snakemake looks again at each brief's render, which runs only if
+# that brief's findings' bytes changed (input checksums): a brief whose numbers, words and
+# figures are unchanged is not rendered again.
 checkpoint build_findings:
     input:
         unpack(brief_tables),
-        unpack(brief_declaration),
+        unpack(wave_brief_declarations),
         unpack(figure_inputs),
-        unpack(brief_plan_input),
-        unpack(context_tables),
-        unpack(programme_results_tables),
-        unpack(regional_quote_choice),
+        unpack(regional_brief_inputs),
+        clean=brief_clean_table,
         inputs=rules.describe_inputs.output.inputs,
         plausibility=brief_plausibility,
     output:
         findings=report(
-            f"{RESULTS}/findings/{{wave}}/{{brief}}.yaml",
+            directory(f"{RESULTS}/findings/{{wave}}"),
+            patterns=["{name}.yaml"],
             category="Findings",
             subcategory="{wave}",
         ),
-        inputs=f"{RESULTS}/provenance/briefs/{{wave}}/{{brief}}.json",
-        record=f"{JOBS}/build_findings/{{wave}}/{{brief}}.json",
+        inputs=directory(f"{RESULTS}/provenance/briefs/{{wave}}"),
+        record=f"{JOBS}/build_findings/{{wave}}.json",
     log:
-        f"{LOGS}/build_findings/{{wave}}/{{brief}}.log",
+        f"{LOGS}/build_findings/{{wave}}.log",
     conda:
         "../envs/wps.yaml"
     params:
         thresholds=config["disclosure"],
         previous_wave=previous_wave_of,
-        settings=brief_settings,
+        settings=wave_brief_settings,
+        dataset=BRIEF_DATASET,
+        min_respondents=config["briefs"]["min_respondents_country"],
+        countries=config["briefs"].get("countries", True),
     script:
         "../scripts/build_findings.py"
 
@@ -111,7 +100,7 @@ checkpoint build_findings:
 rule render_brief:
     input:
         unpack(brief_sources),
-        findings=rules.build_findings.output.findings,
+        findings=brief_findings,
         figures=figure_inputs_list,
     output:
         **brief_outputs(),

@@ -195,9 +195,9 @@ def context_outputs() -> dict[str, str]:
     return {name: f"{RESULTS}/context/{name}.csv" for name in CONTEXT_TABLES}
 
 
-def context_tables(wildcards) -> dict[str, str]:
+def context_tables() -> dict[str, str]:
     """The regional brief's context tables and section template, when a source is configured."""
-    if not CONTEXT_SOURCES or wildcards.brief != "regional":
+    if not CONTEXT_SOURCES:
         return {}
     tables = {f"context_{name}": path for name, path in context_outputs().items()}
     return {
@@ -310,11 +310,6 @@ def brief_tables(wildcards) -> dict[str, str]:
     return tables
 
 
-def briefs_plan(wave: str) -> str:
-    """The checkpoint file listing which countries of a wave get a brief and which a note."""
-    return f"{RESULTS}/findings/{wave}/briefs.json"
-
-
 def plan_slice(dataset: str, wave: str) -> dict:
     """A dataset's plan entry as one wave uses it: design, derivations, estimates, models."""
     entry = PLAN.get(dataset) or {}
@@ -327,53 +322,90 @@ def plan_slice(dataset: str, wave: str) -> dict:
     }
 
 
-def brief_settings(wildcards) -> dict:
-    """The plan entry and config values a regional or country brief may use: a change to them
-    reruns its findings; its run ID covers the config values and the entries it cites.
-    """
+WAVE_BRIEF_KINDS = ("regional", "country")
+#: Inputs of a wave's findings job that only the regional brief reads carry this prefix
+#: (workflow/scripts/build_findings.py gives them to the regional brief alone).
+REGIONAL_ONLY = "regional__"
+
+
+def wave_brief_settings(wildcards) -> dict:
+    """{kind: the plan entry and config values a regional or country brief may use}: a change
+    to them reruns the wave's findings; a brief's run ID covers the config values of its kind
+    and the plan entries it cites."""
     disclosure = config["disclosure"]
-    if wildcards.brief == "regional":
-        used = {"disclosure": disclosure, "seed": config["seed"]}
-    else:
-        used = {
+    used = {
+        "regional": {"disclosure": disclosure, "seed": config["seed"]},
+        "country": {
             "threshold_officers": disclosure["threshold_officers"],
             "min_respondents_country": config["briefs"]["min_respondents_country"],
-        }
-    return {"plan": plan_slice(BRIEF_DATASET, wildcards.wave), "config": used}
+        },
+    }
+    plan = plan_slice(BRIEF_DATASET, wildcards.wave)
+    return {kind: {"plan": plan, "config": used[kind]} for kind in WAVE_BRIEF_KINDS}
 
 
-def regional_quote_choice(wildcards) -> dict[str, str]:
-    """The regional brief's choice of quote (country briefs quote no interview)."""
-    if wildcards.brief != "regional":
-        return {}
-    return {"quote_choice": str(brief_project("regional") / "text/quotes.yaml")}
+def regional_brief_inputs(wildcards) -> dict[str, str]:
+    """What only the regional brief reads: its choice of quote (country briefs quote no
+    interview), the context tables and the programme results, when configured."""
+    inputs = {
+        "quote_choice": str(brief_project("regional") / "text/quotes.yaml"),
+        **context_tables(),
+        **programme_results_tables(),
+    }
+    return {f"{REGIONAL_ONLY}{name}": path for name, path in inputs.items()}
 
 
-def brief_plan_input(wildcards) -> dict[str, str]:
-    """A country brief's findings need the wave's brief plan (country name of the slug)."""
-    if wildcards.brief == "regional":
-        return {}
-    return {"plan": briefs_plan(wildcards.wave)}
+def wave_brief_declarations(wildcards) -> dict[str, str]:
+    """Each wave brief kind's declaration of the numbers it quotes, and the document quoting
+    them (`declaration_<kind>`, `document_<kind>`)."""
+    files = {}
+    for kind in WAVE_BRIEF_KINDS:
+        files[f"declaration_{kind}"] = str(brief_project(kind) / "numbers.yaml")
+        files[f"document_{kind}"] = str(brief_document(kind))
+    return files
 
 
-def country_targets(wildcards) -> list[str]:
-    """Country briefs and notes of every wave, read from the plan_briefs checkpoint."""
+def wave_findings_dir(wave: str) -> str:
+    """The folder of a wave's findings (one file per brief, and the brief plan), once the
+    wave's build_findings checkpoint has run."""
+    return checkpoints.build_findings.get(wave=wave).output.findings
+
+
+def wave_briefs_plan(wildcards) -> str:
+    """The wave's brief plan: which countries get a brief, and which a note."""
+    return f"{wave_findings_dir(wildcards.wave)}/briefs.json"
+
+
+def brief_findings(wildcards) -> str:
+    """One brief's findings file, in its wave's findings folder."""
+    return f"{wave_findings_dir(wildcards.wave)}/{wildcards.brief}.yaml"
+
+
+def country_targets(wave: str) -> list[str]:
+    """A wave's country briefs and notes, from its brief plan (written by the wave's
+    build_findings checkpoint)."""
     import json
 
-    targets = []
     if not config["briefs"].get("countries", True):
-        return targets
-    for wave in brief_waves():
-        plan_file = checkpoints.plan_briefs.get(wave=wave).output.plan
-        plan = json.loads(Path(plan_file).read_text(encoding="utf-8"))
-        for entry in plan["briefs"]:
-            targets += [
-                f"{RESULTS}/briefs/{wave}/{entry['slug']}.{fmt}"
-                for fmt in BRIEF_FORMATS
-            ]
-        for entry in plan["notes"]:
-            targets.append(f"{RESULTS}/briefs/{wave}/{entry['slug']}.note.md")
+        return []
+    plan_file = Path(wave_findings_dir(wave)) / "briefs.json"
+    plan = json.loads(plan_file.read_text(encoding="utf-8"))
+    targets = [
+        f"{RESULTS}/briefs/{wave}/{entry['slug']}.{fmt}"
+        for entry in plan["briefs"]
+        for fmt in BRIEF_FORMATS
+    ]
+    targets += [f"{RESULTS}/briefs/{wave}/{entry['slug']}.note.md" for entry in plan["notes"]]
     return sorted(targets)
+
+
+def country_targets_of(wave: str):
+    """An input function: the country briefs and notes of one wave."""
+
+    def targets(wildcards) -> list[str]:
+        return country_targets(wave)
+
+    return targets
 
 
 def figure_outputs() -> dict[str, str]:
@@ -408,31 +440,24 @@ def brief_sources(wildcards) -> dict[str, str]:
     return brief_kind_sources(brief_kind(wildcards.brief))
 
 
-def brief_declaration(wildcards) -> dict[str, str]:
-    """A brief kind's declaration of the numbers it quotes, and the document quoting them."""
-    kind = brief_kind(wildcards.brief)
-    return {
-        "declaration": str(brief_project(kind) / "numbers.yaml"),
-        "document": str(brief_document(kind)),
-    }
-
-
 def brief_outputs() -> dict[str, str]:
     return {fmt: f"{RESULTS}/briefs/{{wave}}/{{brief}}.{fmt}" for fmt in BRIEF_FORMATS}
 
 
-def final_outputs():
-    """Everything the default target asks for, as an input function (`input: final_outputs()`).
+def final_outputs() -> dict:
+    """Everything the default target asks for, as named input functions
+    (`input: **final_outputs()`): `outputs`, the targets known before the workflow starts, and
+    `countries_<n>`, the country briefs and notes of the n-th wave, known only once that
+    wave's build_findings checkpoint has written its brief plan.
 
-    Briefs of every wave, every per-wave table, and the country briefs and notes, which are
-    known only once the plan_briefs checkpoint has read each cleaned wave.
+    One function per wave: Snakemake stops an input function at the first checkpoint that is
+    still to run, so with one function for all waves a wave whose findings must be made again
+    would hide the other waves' jobs from the plan (`snakemake -n`).
     """
-    return all_targets
-
-
-def all_targets(wildcards) -> list[str]:
-    """The targets of final_outputs(), evaluated when the DAG is built."""
-    return fixed_targets() + country_targets(wildcards)
+    functions = {"outputs": lambda wildcards: fixed_targets()}
+    for number, wave in enumerate(brief_waves()):
+        functions[f"countries_{number}"] = country_targets_of(wave)
+    return functions
 
 
 def fixed_targets() -> list[str]:
@@ -440,6 +465,9 @@ def fixed_targets() -> list[str]:
     targets: list[str] = []
     for wave in brief_waves():
         targets += [f"{RESULTS}/briefs/{wave}/regional.{fmt}" for fmt in BRIEF_FORMATS]
+        # the wave's findings folder itself: its job stays in the DAG once done, so the report
+        # shows its findings and the manifest follows its job record
+        targets.append(f"{RESULTS}/findings/{wave}")
     for dataset, spec in sorted(config["datasets"].items()):
         for wave in waves(dataset):
             targets.append(f"{RESULTS}/clean/{dataset}/{wave}.parquet")
@@ -619,12 +647,12 @@ def results_progress_outputs() -> dict[str, str]:
     }
 
 
-def programme_results_tables(wildcards) -> dict[str, str]:
+def programme_results_tables() -> dict[str, str]:
     """The regional brief's programme results section: the progress table and codebook of the
     first results framework's latest wave (analysis/findings/programme_results.py); none without one.
     """
     frameworks = [d for d in results_framework_datasets() if waves(d)]
-    if not frameworks or wildcards.brief != "regional":
+    if not frameworks:
         return {}
     dataset = frameworks[0]
     wave = sorted(waves(dataset))[-1]

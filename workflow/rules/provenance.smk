@@ -3,7 +3,7 @@
 
 rule write_manifest:
     input:
-        outputs=final_outputs(),
+        **final_outputs(),
         inputs=expand(f"{RESULTS}/provenance/inputs/{{wave}}.json", wave=brief_waves()),
     output:
         manifest=report(

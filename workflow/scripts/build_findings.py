@@ -1,9 +1,16 @@
-"""Snakemake adapter: the findings file of one declared brief (every number it prints, with its
-source), built from its declaration (reports/<kind>/numbers.yaml) by the one engine: the
-regional and country briefs of the brief dataset, and a survey's own brief (reports/<name>/,
-its wildcards name the dataset)."""
+"""Snakemake adapter: the findings files of declared briefs (every number a brief prints, with its
+source), each built from its declaration (reports/<kind>/numbers.yaml) by the one engine.
+
+Two shapes of job use it:
+- the briefs of one wave of the brief dataset (`build_findings`): one job decides which countries
+  get a brief (the wave's brief plan, `briefs.json`) and writes the findings and inputs
+  description of the regional brief and of every country brief, so a wave's briefs cost one
+  process, not one each;
+- a survey's own brief (`build_own_findings`, its wildcards name the dataset).
+"""
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -15,7 +22,8 @@ from analysis.findings.sections import provided_keys
 from analysis.provenance import job
 from analysis.provenance.runinfo import attach_provenance, quoted_plan
 from analysis.render.findings_file import RESERVED_KEYS
-from analysis.tables import write_text
+from analysis.render.projects import brief_kind
+from analysis.tables import write_json, write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
@@ -23,6 +31,7 @@ NOT_TABLES = (
     "figure_",
     "inputs",
     "plan",
+    "clean",
     "quote_choice",
     "plausibility",
     "declaration",
@@ -31,23 +40,32 @@ NOT_TABLES = (
     "codebook_",
 )
 DESCRIBED = ("figure_", "raw_", "codebook_", "declaration")  # beside the wave's inputs
+REGIONAL_ONLY = "regional__"  # as workflow/rules/common.smk names what only the regional reads
 
-with job(sm) as j:
-    brief, wave = sm.wildcards.brief, sm.wildcards.wave
-    own_dataset = sm.wildcards.get("dataset")  # set for a survey's own brief
-    declaration = load_declaration(sm.input.declaration)
+
+def build_one(
+    brief: str,
+    paths: Mapping[str, str],
+    *,
+    plan: dict | None,
+    settings: dict,
+    findings_path: Path,
+    inputs_path: Path,
+    own_dataset: str | None = None,
+) -> str:
+    """Write one brief's findings and inputs description; its run ID."""
+    declaration = load_declaration(paths["declaration"])
     check_quoted_keys(
-        declaration, Path(sm.input.document), provided_keys(declaration), RESERVED_KEYS
+        declaration, Path(paths["document"]), provided_keys(declaration), RESERVED_KEYS
     )
-    inputs = json.loads(Path(sm.input.inputs).read_text(encoding="utf-8"))
-    paths = {name: str(path) for name, path in sm.input.items()}
+    inputs = json.loads(Path(paths["inputs"]).read_text(encoding="utf-8"))
     thresholds = sm.params.thresholds
     quote_id = quote_file = None
     if "quote_choice" in paths:
-        choice = yaml.safe_load(Path(sm.input.quote_choice).read_text(encoding="utf-8")) or {}
-        quote_id, quote_file = choice.get(brief), str(sm.input.quote_choice)
+        text = Path(paths["quote_choice"]).read_text(encoding="utf-8")
+        quote_id, quote_file = (yaml.safe_load(text) or {}).get(brief), paths["quote_choice"]
     run = BriefRun(
-        wave=wave,
+        wave=sm.wildcards.wave,
         threshold=thresholds["threshold_officers"],
         interview_threshold=thresholds["threshold_interviews"],
         previous_wave=sm.params.previous_wave,
@@ -58,7 +76,6 @@ with job(sm) as j:
     if own_dataset is not None:
         parameters = {"dataset": own_dataset}
     else:
-        plan = json.loads(Path(sm.input.plan).read_text("utf-8")) if "plan" in paths else None
         parameters = brief_parameters(declaration, plan, brief)
     book, title = build_brief(
         declaration,
@@ -71,8 +88,77 @@ with job(sm) as j:
     if own_dataset is not None:  # reports/<name>/<name>.qmd renders it
         findings = {"kind": brief, **findings}
     # the run ID covers the plan entries this brief cites, not every entry of the dataset
-    settings = {**sm.params.settings, "plan": quoted_plan(sm.params.settings["plan"], findings)}
+    cited = {**settings, "plan": quoted_plan(settings["plan"], findings)}
     files = {k: v for k, v in paths.items() if k.startswith(DESCRIBED)}
-    attach_provenance(findings, sm.input.inputs, sm.output.inputs, settings=settings, files=files)
-    write_text(to_yaml(findings), Path(sm.output.findings))
-    j.note("run_id", findings["provenance"]["run_id"])
+    attach_provenance(findings, paths["inputs"], inputs_path, settings=cited, files=files)
+    write_text(to_yaml(findings), findings_path)
+    return findings["provenance"]["run_id"]
+
+
+def paths_of_kind(paths: Mapping[str, str], kind: str) -> dict[str, str]:
+    """The wave job's inputs as one brief of `kind` sees them: its own declaration and document
+    (named `declaration` and `document`), and what only the regional brief reads (named with
+    the REGIONAL_ONLY prefix of workflow/rules/common.smk) for the regional brief alone."""
+    own = {}
+    for name, path in paths.items():
+        if name.startswith(REGIONAL_ONLY):
+            if kind == "regional":
+                own[name.removeprefix(REGIONAL_ONLY)] = path
+        elif name.startswith(("declaration_", "document_")):
+            role, _, of_kind = name.partition("_")
+            if of_kind == kind:
+                own[role] = path
+        else:
+            own[name] = path
+    return own
+
+
+def wave_briefs(j) -> None:
+    """The regional brief and every country brief of one wave, and the wave's brief plan."""
+    import pandas as pd
+
+    from analysis.findings.country import plan_country_briefs
+
+    wave = sm.wildcards.wave
+    paths = {name: str(path) for name, path in sm.input.items()}
+    plan = plan_country_briefs(
+        pd.read_parquet(paths["clean"]),
+        dataset=sm.params.dataset,
+        file=paths["clean"],
+        wave=wave,
+        min_respondents=sm.params.min_respondents,
+    )
+    findings_dir, inputs_dir = Path(sm.output.findings), Path(sm.output.inputs)
+    write_json(plan, findings_dir / "briefs.json")
+    briefs = ["regional"]
+    if sm.params.countries:
+        briefs += [entry["slug"] for entry in plan["briefs"]]
+    for brief in briefs:
+        kind = brief_kind(brief)
+        run_id = build_one(
+            brief,
+            paths_of_kind(paths, kind),
+            plan=plan,
+            settings=sm.params.settings[kind],
+            findings_path=findings_dir / f"{brief}.yaml",
+            inputs_path=inputs_dir / f"{brief}.json",
+        )
+        j.note(f"run_id {brief}", run_id)
+    j.note("country_briefs", len(plan["briefs"]))
+    j.note("country_notes", len(plan["notes"]))
+
+
+with job(sm) as j:
+    if sm.wildcards.get("dataset") is not None:
+        run_id = build_one(
+            sm.wildcards.brief,
+            {name: str(path) for name, path in sm.input.items()},
+            plan=None,
+            settings=sm.params.settings,
+            findings_path=Path(sm.output.findings),
+            inputs_path=Path(sm.output.inputs),
+            own_dataset=sm.wildcards.dataset,
+        )
+        j.note("run_id", run_id)
+    else:
+        wave_briefs(j)
