@@ -50,8 +50,6 @@ include: "workflow/rules/provenance.smk"
 # Under a second of script each: run by the controller, not as cluster jobs (the SLURM profile).
 localrules:
     all,
-    describe_inputs,
-    describe_dataset_inputs,
     describe_results_inputs,
     write_brief_note,
     compare_waves,

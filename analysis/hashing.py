@@ -6,6 +6,10 @@ import hashlib
 from pathlib import Path
 
 CHUNK = 1 << 20
+#: A findings job's inputs that its inputs description hashes (raw files, codebooks, the lock
+#: file) carry this prefix before their role: the workflow's rules name them so, and
+#: analysis.provenance.runinfo.described_files reads them back.
+DESCRIBED_INPUT = "described__"
 
 
 def sha256_file(path: Path | str) -> str:

@@ -498,13 +498,12 @@ def test_new_wave_plans_only_its_own_jobs(grown_run: GrownRun) -> None:
         assert rules[rule] == 1, f"{rule}: planned {rules[rule]} jobs, expected 1"
     # A dry run stops at a checkpoint (the wave's findings): what comes after shows in the real
     # run.
-    # one findings job per wave builds all of its briefs' findings (and the briefs plan)
+    # one findings job per wave describes its inputs and builds all of its briefs' findings
     per_wave = (
         "ingest_wave",
         "validate_wave",
         "clean_wave",
         "estimate_survey",
-        "describe_inputs",
         "build_findings",
     )
     models = load_plan(grown_run.root / "config" / "plan.yaml")[SURVEY].get("models", [])

@@ -1,11 +1,12 @@
 """What a brief rests on: input files with hashes, software, git state, settings, and a run ID.
 
-A wave's description (`describe_inputs`) hashes its raw files, codebooks and lock file with the
-software versions. A brief's description (`describe_brief`) adds the figures it shows and the
-plan entries and config values it used, and its run ID hashes all of them: the same inputs give
-the same run ID on any machine, and a change to any of them gives a new one, while an edit to a
-plan entry a brief does not use leaves its run ID (and so its rendered pages) as they were. The
-run ID is printed in the footer of every page, tying a printed copy to its run.
+A wave's description (`describe_wave`, written by the wave's findings job) hashes its raw
+files, codebooks and lock file with the software versions. A brief's description
+(`describe_brief`) adds the figures it shows and the plan entries and config values it used,
+and its run ID hashes all of them: the same inputs give the same run ID on any machine, and a
+change to any of them gives a new one, while an edit to a plan entry a brief does not use
+leaves its run ID (and so its rendered pages) as they were. The run ID is printed in the
+footer of every page, tying a printed copy to its run.
 """
 
 from __future__ import annotations
@@ -17,11 +18,27 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.hashing import file_fact, sha256_bytes, sha256_file
+from analysis.hashing import DESCRIBED_INPUT, file_fact, sha256_bytes, sha256_file
 from analysis.io.statfiles import file_written_at
 from analysis.provenance.record import git_state, software_versions
 from analysis.render.versions import engine_versions
 from analysis.tables import write_json
+
+
+def described_files(inputs: Mapping[str, str | Path]) -> dict[str, str]:
+    """{role: path} of the inputs named with the DESCRIBED_INPUT prefix."""
+    return {
+        name.removeprefix(DESCRIBED_INPUT): str(path)
+        for name, path in inputs.items()
+        if name.startswith(DESCRIBED_INPUT)
+    }
+
+
+def describe_wave(files: Mapping[str, str | Path], clean: pd.DataFrame) -> dict:
+    """The inputs description of a wave's briefs: `files` hashed, dated from the cleaned wave
+    (or its raw files' own dates, see source_date_epoch)."""
+    raw = [path for role, path in files.items() if role.startswith("raw_")]
+    return describe_inputs(files, source_date_epoch=source_date_epoch(clean, raw))
 
 
 def describe_inputs(files: Mapping[str, str | Path], *, source_date_epoch: int) -> dict:

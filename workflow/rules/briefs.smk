@@ -1,25 +1,6 @@
 """Figures, findings (every number a brief quotes, with its source), and rendered briefs."""
 
 
-# What a wave's briefs rest on (raw files, codebooks, lock file): each brief's findings add the
-# plan entries and config values it uses (params `settings`), so no rule reads the whole config
-# or plan file and an edit reruns only the jobs whose params or inputs it changes.
-rule describe_inputs:
-    input:
-        unpack(brief_raw_inputs),
-        clean=brief_clean_table,
-        lock="requirements.lock",
-    output:
-        inputs=f"{RESULTS}/provenance/inputs/{{wave}}.json",
-        record=f"{JOBS}/describe_inputs/{{wave}}.json",
-    log:
-        f"{LOGS}/describe_inputs/{{wave}}.log",
-    conda:
-        "../envs/wps.yaml"
-    script:
-        "../scripts/describe_inputs.py"
-
-
 rule draw_figures:
     input:
         unpack(brief_tables),
@@ -57,9 +38,10 @@ rule write_brief_note:
         "../scripts/write_brief_note.py"
 
 
-# One job per wave builds the findings of all of that wave's briefs: it decides which countries
-# get a brief (the brief plan, briefs.json, from the cleaned wave), then writes the findings and
-# inputs description of the regional brief and of each country's. One process for a wave's ten
+# One job per wave builds the findings of all of that wave's briefs: it describes the wave's
+# inputs (run ID and date), decides which countries get a brief (the brief plan, briefs.json,
+# from the cleaned wave), then writes the findings and inputs description of the regional brief
+# and of each country's. One process for a wave's ten
 # or so briefs, not one each (issue 18: each job costs its own Python start and imports).
 # A checkpoint: once it has run, Snakemake looks again at each brief's render, which runs only if
 # that brief's findings' bytes changed (input checksums): a brief whose numbers, words and
@@ -70,8 +52,11 @@ checkpoint build_findings:
         unpack(wave_brief_declarations),
         unpack(figure_inputs),
         unpack(regional_brief_inputs),
+        # what the wave's briefs rest on (raw files, codebooks, lock file): hashed into the
+        # wave's inputs description; each brief's adds the plan entries and config values it
+        # uses (params `settings`), so no rule reads the whole config or plan file
+        unpack(brief_described_inputs),
         clean=brief_clean_table,
-        inputs=rules.describe_inputs.output.inputs,
         plausibility=brief_plausibility,
     output:
         findings=report(
@@ -81,6 +66,7 @@ checkpoint build_findings:
             subcategory="{wave}",
         ),
         inputs=directory(f"{RESULTS}/provenance/briefs/{{wave}}"),
+        wave_inputs=f"{RESULTS}/provenance/inputs/{{wave}}.json",
         record=f"{JOBS}/build_findings/{{wave}}.json",
     log:
         f"{LOGS}/build_findings/{{wave}}.log",

@@ -7,6 +7,7 @@ from pathlib import Path
 from analysis.config.checks import check_config
 from analysis.ingest.discover import wave_files
 from analysis.errors import WpsInputError
+from analysis.hashing import DESCRIBED_INPUT
 from analysis.interviews.review import REVIEWS_FILE
 from analysis.ingest.raw_integrity import check_raw_inputs
 from analysis.config.plan import design_of, load_plan
@@ -274,6 +275,17 @@ def brief_raw_inputs(wildcards) -> dict[str, str]:
     return files
 
 
+def described(files: dict[str, str]) -> dict[str, str]:
+    """`files` and the lock file, named as inputs a findings job hashes into its wave's inputs
+    description (analysis.hashing.DESCRIBED_INPUT)."""
+    files = {**files, "lock": "requirements.lock"}
+    return {f"{DESCRIBED_INPUT}{role}": path for role, path in files.items()}
+
+
+def brief_described_inputs(wildcards) -> dict[str, str]:
+    return described(brief_raw_inputs(wildcards))
+
+
 def brief_clean_table(wildcards) -> str:
     return clean_table(config["brief_dataset"], wildcards.wave)
 
@@ -535,6 +547,10 @@ def dataset_brief_raw_inputs(wildcards) -> dict[str, str]:
             wildcards.dataset, previous
         )
     return files
+
+
+def dataset_brief_described_inputs(wildcards) -> dict[str, str]:
+    return described(dataset_brief_raw_inputs(wildcards))
 
 
 def dataset_model_ids(wildcards) -> list[str]:

@@ -1,28 +1,14 @@
 """The default brief of every survey dataset with a plan entry, per wave: no declaration."""
 
 
-rule describe_dataset_inputs:
-    input:
-        unpack(dataset_brief_raw_inputs),
-        clean=clean_table_of_wave,
-        lock="requirements.lock",
-    output:
-        inputs=f"{RESULTS}/provenance/inputs/{{dataset}}/{{wave}}.json",
-        record=f"{JOBS}/describe_dataset_inputs/{{dataset}}/{{wave}}.json",
-    log:
-        f"{LOGS}/describe_dataset_inputs/{{dataset}}/{{wave}}.log",
-    conda:
-        "../envs/wps.yaml"
-    script:
-        "../scripts/describe_inputs.py"
-
-
 # A checkpoint, as build_findings: a brief whose findings are unchanged is not rendered again.
 checkpoint build_dataset_findings:
     input:
         unpack(dataset_brief_tables),
+        # hashed into the wave's inputs description (run ID and date), written here too
+        unpack(dataset_brief_described_inputs),
         codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
-        inputs=rules.describe_dataset_inputs.output.inputs,
+        clean=clean_table_of_wave,
         plausibility=dataset_plausibility,
     output:
         findings=report(
@@ -31,6 +17,7 @@ checkpoint build_dataset_findings:
             subcategory="{dataset} {wave}",
         ),
         inputs=f"{RESULTS}/provenance/briefs/survey/{{dataset}}/{{wave}}.json",
+        wave_inputs=f"{RESULTS}/provenance/inputs/{{dataset}}/{{wave}}.json",
         record=f"{JOBS}/build_dataset_findings/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/build_dataset_findings/{{dataset}}/{{wave}}.log",

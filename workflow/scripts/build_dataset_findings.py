@@ -8,13 +8,15 @@ import pandas as pd
 from analysis.findings.book import to_yaml
 from analysis.findings.dataset import DatasetBrief, Labels, ModelInputs
 from analysis.provenance import job
-from analysis.provenance.runinfo import attach_provenance
-from analysis.tables import write_text
+from analysis.provenance.runinfo import attach_provenance, describe_wave, described_files
+from analysis.tables import write_json, write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
 with job(sm) as j:
-    inputs = json.loads(Path(sm.input.inputs).read_text(encoding="utf-8"))
+    # the wave's inputs description (run ID and date), which a survey's own brief reads too
+    inputs = describe_wave(described_files(sm.input), pd.read_parquet(sm.input.clean))
+    write_json(inputs, Path(sm.output.wave_inputs))
     models = [
         ModelInputs(
             model_id=model,
@@ -38,8 +40,9 @@ with job(sm) as j:
     findings = brief.findings(inputs["source_date_epoch"], {})
     # the default brief prints every estimate and model of the plan entry: all of it counts
     figures = {k: v for k, v in sm.input.items() if k.startswith(("svg_", "png_", "alt_"))}
+    settings = sm.params.settings
     attach_provenance(
-        findings, sm.input.inputs, sm.output.inputs, settings=sm.params.settings, files=figures
+        findings, sm.output.wave_inputs, sm.output.inputs, settings=settings, files=figures
     )
     write_text(to_yaml(findings), Path(sm.output.findings))
     j.note("run_id", findings["provenance"]["run_id"])

@@ -2,10 +2,10 @@
 source), each built from its declaration (reports/<kind>/numbers.yaml) by the one engine.
 
 Two shapes of job use it:
-- the briefs of one wave of the brief dataset (`build_findings`): one job decides which countries
-  get a brief (the wave's brief plan, `briefs.json`) and writes the findings and inputs
-  description of the regional brief and of every country brief, so a wave's briefs cost one
-  process, not one each;
+- the briefs of one wave of the brief dataset (`build_findings`): one job describes the wave's
+  inputs (run ID, date), decides which countries get a brief (the wave's brief plan,
+  `briefs.json`) and writes the findings and inputs description of the regional brief and of
+  every country brief, so a wave's briefs cost one process, not one each;
 - a survey's own brief (`build_own_findings`, its wildcards name the dataset).
 """
 
@@ -19,8 +19,14 @@ from analysis.findings.book import to_yaml
 from analysis.findings.declaration import check_quoted_keys, load_declaration
 from analysis.findings.declared import BriefRun, brief_parameters, build_brief
 from analysis.findings.sections import provided_keys
+from analysis.hashing import DESCRIBED_INPUT
 from analysis.provenance import job
-from analysis.provenance.runinfo import attach_provenance, quoted_plan
+from analysis.provenance.runinfo import (
+    attach_provenance,
+    describe_wave,
+    described_files,
+    quoted_plan,
+)
 from analysis.render.findings_file import RESERVED_KEYS
 from analysis.render.projects import brief_kind
 from analysis.tables import write_json, write_text
@@ -28,6 +34,7 @@ from analysis.tables import write_json, write_text
 sm = snakemake  # noqa: F821 (snakemake is injected)
 
 NOT_TABLES = (
+    DESCRIBED_INPUT,
     "figure_",
     "inputs",
     "plan",
@@ -121,8 +128,14 @@ def wave_briefs(j) -> None:
 
     wave = sm.wildcards.wave
     paths = {name: str(path) for name, path in sm.input.items()}
+    clean = pd.read_parquet(paths["clean"])
+    # the wave's inputs description: run ID and date of every brief of the wave
+    description = describe_wave(described_files(paths), clean)
+    write_json(description, Path(sm.output.wave_inputs))
+    j.note("run_id", description["run_id"])
+    paths["inputs"] = str(sm.output.wave_inputs)
     plan = plan_country_briefs(
-        pd.read_parquet(paths["clean"]),
+        clean,
         dataset=sm.params.dataset,
         file=paths["clean"],
         wave=wave,
