@@ -483,3 +483,45 @@ def test_a_folder_output_is_recorded_file_by_file_without_snakemakes_mark(tmp_pa
         folder / "regional.yaml",
     ]
     assert files_of(folder / "briefs.json") == [folder / "briefs.json"]
+
+
+def test_lineage_and_trace_follow_the_inputs_each_output_was_made_from() -> None:
+    """A wave's findings job makes every brief of the wave; the regional brief reads the results
+    framework, a country's does not. Its record names the inputs of each output (`made_from`),
+    so a country brief's lineage and trace leave the framework out, the regional's keep it, and
+    an output the record does not name rests on every input."""
+    from analysis.provenance.manifest import lineage, trace
+
+    survey, framework = "data/raw/officer_survey/2025.sav", "data/raw/results_framework/2019.csv"
+    clean, progress = "results/clean/2025.parquet", "results/tables/progress.parquet"
+    regional, country = "results/findings/2025/regional.yaml", "results/findings/2025/lao.yaml"
+    plan = "results/findings/2025/briefs.json"
+
+    def files(*paths: str) -> list[dict]:
+        return [{"path": p, "sha256": "0" * 64} for p in paths]
+
+    jobs = {
+        "clean_wave": {"rule": "clean_wave", "wildcards": {}, "inputs": files(survey),
+                       "outputs": files(clean)},
+        "results_progress": {"rule": "results_progress", "wildcards": {},
+                             "inputs": files(framework), "outputs": files(progress)},
+        "build_findings 2025": {
+            "rule": "build_findings", "wildcards": {"wave": "2025"},
+            "inputs": files(clean, progress), "outputs": files(regional, country, plan),
+            "made_from": {regional: [clean, progress], country: [clean]},
+        },
+    }  # fmt: skip
+    outputs = {out["path"]: {"job": jid} for jid, job in jobs.items() for out in job["outputs"]}
+    manifest = {"raw": {survey: {}, framework: {}}, "outputs": outputs, "jobs": jobs}
+    found = lineage(manifest)
+    assert found[country] == [survey]
+    assert found[regional] == [survey, framework]
+    assert found[plan] == [survey, framework]  # not named: every input of its job
+    steps = trace(manifest, country)
+    assert [s["job"] for s in steps] == ["clean_wave", "build_findings 2025"]
+    assert [i["path"] for i in steps[-1]["inputs"]] == [clean]
+    assert [s["job"] for s in trace(manifest, regional)] == [
+        "clean_wave",
+        "results_progress",
+        "build_findings 2025",
+    ]

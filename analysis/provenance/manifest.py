@@ -33,6 +33,7 @@ JOB_FIELDS = (
     "software",
     "seeds",
     "notes",
+    "made_from",
 )
 
 
@@ -235,6 +236,15 @@ def _is_raw(manifest: Mapping[str, Any], path: str) -> bool:
     )
 
 
+def inputs_of(job: Mapping[str, Any], path: str) -> list[str]:
+    """The inputs an output of `job` rests on: those its record names for it (`made_from`, a job
+    making several outputs from different inputs), else every input of the job."""
+    named = (job.get("made_from") or {}).get(path)
+    if named is not None:
+        return list(named)
+    return [item["path"] for item in job.get("inputs") or []]
+
+
 def lineage(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
     """For each output and job input: the raw files it ultimately derives from (sorted)."""
     outputs, jobs = manifest["outputs"], manifest["jobs"]
@@ -246,10 +256,9 @@ def lineage(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
         if _is_raw(manifest, path):
             found = frozenset([path])
         elif path in outputs and path not in visiting:
-            job = jobs[outputs[path]["job"]]
             found = frozenset()
-            for item in job.get("inputs") or []:
-                found |= walk(item["path"], visiting | {path})
+            for item in inputs_of(jobs[outputs[path]["job"]], path):
+                found |= walk(item, visiting | {path})
         else:
             found = frozenset()
         memo[path] = found
@@ -275,24 +284,23 @@ def trace(manifest: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
             f"{path} is not an output in the manifest; run the workflow (snakemake) so that "
             "results/provenance/manifest.json lists it"
         )
-    needed: set[str] = set()
-    stack = [outputs[path]["job"]]
+    # the outputs that led to `path`, each with the job that made it
+    used: dict[str, set[str]] = {}  # job -> the paths of its inputs those outputs rest on
+    seen: set[str] = set()
+    stack = [path]
     while stack:
-        jid = stack.pop()
-        if jid in needed:
+        out = stack.pop()
+        if out in seen or out not in outputs:
             continue
-        needed.add(jid)
-        for item in jobs[jid].get("inputs") or []:
-            producer = outputs.get(item["path"])
-            if producer is not None:
-                stack.append(producer["job"])
+        seen.add(out)
+        jid = outputs[out]["job"]
+        rests_on = inputs_of(jobs[jid], out)
+        used.setdefault(jid, set()).update(rests_on)
+        stack.extend(rests_on)
+    needed = set(used)
 
     def upstream(jid: str) -> set[str]:
-        return {
-            outputs[item["path"]]["job"]
-            for item in jobs[jid].get("inputs") or []
-            if item["path"] in outputs
-        } & needed
+        return {outputs[p]["job"] for p in used[jid] if p in outputs} & needed - {jid}
 
     order: list[str] = []
     done: set[str] = set()
@@ -315,7 +323,7 @@ def trace(manifest: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
             "rule": jobs[jid]["rule"],
             "wildcards": jobs[jid]["wildcards"],
             "script": ((jobs[jid].get("code") or {}).get("script") or {}).get("path"),
-            "inputs": facts(jobs[jid].get("inputs") or []),
+            "inputs": facts([i for i in jobs[jid].get("inputs") or [] if i["path"] in used[jid]]),
             "outputs": facts(jobs[jid].get("outputs") or []),
         }
         for jid in order

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -196,6 +196,7 @@ class Job:
         self.software: dict[str, Any] = {}
         self.seeds: dict[str, Any] = {}
         self.notes: dict[str, Any] = {}
+        self.made_from: dict[str, list[str]] = {}
         self.log_paths = [p for _, p in named_files(getattr(snakemake, "log", None))]
         self.record_path: Path | None = None
         self.started_at: datetime | None = None
@@ -211,6 +212,13 @@ class Job:
     def note(self, key: str, value: Any) -> None:
         """Record an extra fact about this job (e.g. reconciliation counts)."""
         self.notes[str(key)] = value
+
+    def output_made_from(self, output: str | Path, inputs: Iterable[str | Path]) -> None:
+        """Say which of the job's inputs one of its outputs rests on, when the job makes several
+        outputs from different inputs (a wave's findings job: each brief's findings from its
+        own tables). Lineage and trace then follow these inputs only; an output not named here
+        rests on every input of the job."""
+        self.made_from[display_path(output)] = sorted({display_path(i) for i in inputs})
 
     def __enter__(self) -> Job:
         self.started_at = utc_now()
@@ -353,6 +361,7 @@ class Job:
             "software": to_jsonable(software_versions(self.software)),
             "seeds": to_jsonable(self._seeds()),
             "notes": to_jsonable(self.notes),
+            **({"made_from": dict(sorted(self.made_from.items()))} if self.made_from else {}),
             "started_at": started.isoformat(),
             "ended_at": ended.isoformat(),
             "duration_seconds": round((ended - started).total_seconds(), 3),

@@ -130,8 +130,10 @@ def wave_briefs(j) -> None:
     paths = {name: str(path) for name, path in sm.input.items()}
     clean = pd.read_parquet(paths["clean"])
     # the wave's inputs description: run ID and date of every brief of the wave
-    description = describe_wave(described_files(paths), clean)
+    described = described_files(paths)
+    description = describe_wave(described, clean)
     write_json(description, Path(sm.output.wave_inputs))
+    j.output_made_from(sm.output.wave_inputs, [*described.values(), paths["clean"]])
     j.note("run_id", description["run_id"])
     paths["inputs"] = str(sm.output.wave_inputs)
     plan = plan_country_briefs(
@@ -143,19 +145,25 @@ def wave_briefs(j) -> None:
     )
     findings_dir, inputs_dir = Path(sm.output.findings), Path(sm.output.inputs)
     write_json(plan, findings_dir / "briefs.json")
+    j.output_made_from(findings_dir / "briefs.json", [paths["clean"]])
     briefs = ["regional"]
     if sm.params.countries:
         briefs += [entry["slug"] for entry in plan["briefs"]]
     for brief in briefs:
         kind = brief_kind(brief)
+        own = paths_of_kind(paths, kind)
+        findings_path, inputs_path = findings_dir / f"{brief}.yaml", inputs_dir / f"{brief}.json"
         run_id = build_one(
             brief,
-            paths_of_kind(paths, kind),
+            own,
             plan=plan,
             settings=sm.params.settings[kind],
-            findings_path=findings_dir / f"{brief}.yaml",
-            inputs_path=inputs_dir / f"{brief}.json",
+            findings_path=findings_path,
+            inputs_path=inputs_path,
         )
+        # lineage and trace follow the inputs this brief used, not the other briefs' ones
+        for output in (findings_path, inputs_path):
+            j.output_made_from(output, own.values())
         j.note(f"run_id {brief}", run_id)
     j.note("country_briefs", len(plan["briefs"]))
     j.note("country_notes", len(plan["notes"]))
