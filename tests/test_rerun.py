@@ -118,6 +118,14 @@ def of_rules(keys: Iterable[JobKey], rules: Iterable[str]) -> set[JobKey]:
     return {k for k in keys if k[0] in set(rules)}
 
 
+def plannable(keys: Iterable[JobKey]) -> set[JobKey]:
+    """The jobs of `keys` a dry run can list: which countries of a wave get a brief is known only
+    once the wave's findings checkpoint has run (its brief plan), so when it is to run again a
+    dry run lists the regional brief's render but no country's (Snakemake then says that the
+    DAG will change after the checkpoint)."""
+    return {k for k in keys if k[0] != "render_brief" or dict(k[1])["brief"] == "regional"}
+
+
 def findings_hashes(results: Path) -> dict[str, str]:
     return {p: h for p, h in tree_hashes(results / "findings").items() if p.endswith(".yaml")}
 
@@ -275,7 +283,7 @@ def test_added_estimate_plans_only_that_datasets_estimation_and_its_readers(
     # the jobs that hold the survey's estimates in their params, and whatever reads their files
     using = params_holding(records, plan[SURVEY]["estimates"])
     assert of_rules(using, ["estimate_survey"]), "no estimate_survey job records the estimates"
-    expected = without_run_wide(downstream(records, using))
+    expected = plannable(without_run_wide(downstream(records, using)))
     assert estimate_added.planned == expected, (
         f"planned but not downstream of the estimates: {sorted(estimate_added.planned - expected)}"
         f"\nnot planned: {sorted(expected - estimate_added.planned)}"
@@ -335,7 +343,8 @@ def bound_widened(workflow_run: WorkflowRun, tmp_path_factory) -> Edited:
 def test_unchanged_findings_render_nothing(bound_widened: Edited) -> None:
     checks = of_rules(bound_widened.planned, ["check_plausibility"])
     assert checks, "the plausibility checks were not planned after their bound changed"
-    assert bound_widened.planned == without_run_wide(downstream(bound_widened.records, checks))
+    affected = without_run_wide(downstream(bound_widened.records, checks))
+    assert bound_widened.planned == plannable(affected)
     assert of_rules(bound_widened.ran, FINDINGS), "no findings job ran"
     assert not bound_widened.changed_findings, sorted(bound_widened.changed_findings)
     assert not bound_widened.rendered, f"rendered again: {sorted(bound_widened.rendered)}"
