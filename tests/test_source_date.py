@@ -1,6 +1,7 @@
 """A brief's date comes from the data, never the clock: the last date in the cleaned table, else
 the date the SPSS/Stata/SAS file says it was written. Data with no date column (R's iris) were
-dated 1 January 1970 in their briefs."""
+dated 1 January 1970 in their briefs; data that carry no date at all (CSV) now say they are
+undated."""
 
 from __future__ import annotations
 
@@ -56,3 +57,15 @@ def test_haven_iris_is_dated_the_day_after_it_was_written():
     if not IRIS_SAV.is_file():
         pytest.skip(f"reference data {IRIS_SAV} is absent")
     assert source_date_epoch(NO_DATES, [IRIS_SAV]) == midnight_after(dt.date(2016, 6, 10))
+
+
+def test_a_brief_of_data_that_carry_no_date_says_so_instead_of_1970(tmp_path: Path):
+    from analysis.render.findings_file import UNDATED, BriefFindings
+
+    def dated(epoch: int) -> str:
+        fields = {f: None for f in BriefFindings.__dataclass_fields__}
+        brief = BriefFindings(**{**fields, "source_date_epoch": epoch})
+        return brief.date_text
+
+    assert dated(0) == UNDATED and "1970" not in dated(0)
+    assert dated(midnight_after(dt.date(2024, 5, 31))) == "1 June 2024"

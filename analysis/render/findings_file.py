@@ -13,6 +13,10 @@ from analysis.render.errors import RenderInputError
 from analysis.render.projects import brief_kind
 
 # Variables the renderer adds itself; a finding may not reuse these keys.
+#: The epoch of data with no date at all (analysis.provenance.runinfo.source_date_epoch), and
+#: what a brief then prints in place of a date.
+UNDATED_EPOCH = 0
+UNDATED = "Undated (the data carry no date)"
 RESERVED_KEYS = frozenset(
     {
         "title",
@@ -54,6 +58,10 @@ class BriefFindings:
 
     @property
     def date_text(self) -> str:
+        """The date as a brief prints it; data that carry no date (no date column, a CSV file)
+        have epoch 0, which the brief says rather than printing 1 January 1970."""
+        if self.source_date_epoch == UNDATED_EPOCH:
+            return UNDATED
         d = self.date
         return f"{d.day} {d.strftime('%B')} {d.year}"
 
