@@ -79,6 +79,22 @@ def test_book_counts_withheld_findings_and_table_cells() -> None:
     assert empty.suppressed_note().startswith("No figure")
 
 
+def test_the_disclosure_note_names_who_the_brief_is_about() -> None:
+    """A survey of schools is not about officers, and has no interviewees: the note of a
+    dataset's own brief says respondents; the regional and country briefs keep theirs."""
+    schools = FindingsBook(brief="schools", wave="2024", threshold=10).suppressed_note()
+    assert "fewer than 10 respondents" in schools
+    assert "officers" not in schools and "interviewees" not in schools
+    regional = FindingsBook(
+        brief="regional",
+        wave="2025",
+        threshold=10,
+        respondents="officers",
+        counts_interviewees=True,
+    ).suppressed_note()
+    assert "fewer than 10 officers" in regional and "fewer than 5 interviewees" in regional
+
+
 def stacked(rows: list[dict]) -> pd.DataFrame:
     base = {"level": "1", "group_var": "(overall)", "group_value": "(overall)", "se": 0.01}
     return pd.DataFrame([{**base, **row} for row in rows])

@@ -152,6 +152,10 @@ class FindingsBook:
     wave: str
     threshold: int
     interview_threshold: int = 5
+    #: who the survey's estimates rest on, as the disclosure note names them
+    respondents: str = "respondents"
+    #: whether the brief prints counts of interviewees (and so their rule in the note)
+    counts_interviewees: bool = False
     findings: dict[str, dict] = field(default_factory=dict)
     tables: dict[str, dict] = field(default_factory=dict)
     figures: dict[str, dict] = field(default_factory=dict)
@@ -233,10 +237,14 @@ class FindingsBook:
     def suppressed_note(self) -> str:
         """The methods box's sentence on disclosure control, with this brief's count."""
         rule = (
-            f"estimates resting on fewer than {self.threshold} officers are shown as "
-            f"“{SUPPRESSED}”, and counts of fewer than {self.interview_threshold} interviewees "
-            f"as “fewer than {self.interview_threshold}”"
+            f"estimates resting on fewer than {self.threshold} {self.respondents} are shown as "
+            f"“{SUPPRESSED}”"
         )
+        if self.counts_interviewees:
+            rule += (
+                f", and counts of fewer than {self.interview_threshold} interviewees "
+                f"as “fewer than {self.interview_threshold}”"
+            )
         n = self.suppressed_cells
         if n == 0:
             note = f"No figure in this brief needed to be withheld ({rule})."

@@ -54,6 +54,10 @@ class BriefRun:
     figure_paths: Mapping[str, str] = field(default_factory=dict)
     quote_id: str | None = None
     quote_file: str = ""
+    #: the regional and country briefs: officers, and interviewees counted; a survey's own
+    #: declared brief: its respondents, no interviews
+    respondents: str = "officers"
+    counts_interviewees: bool = True
 
     def values(self) -> dict[str, str]:
         """The built-in names a declaration may use as {name}."""
@@ -93,6 +97,8 @@ class DeclaredBrief:
             wave=run.wave,
             threshold=run.threshold,
             interview_threshold=run.interview_threshold,
+            respondents=run.respondents,
+            counts_interviewees=run.counts_interviewees,
         )
 
     # -- errors ------------------------------------------------------------------------------

@@ -159,6 +159,6 @@ def suppressed_note(f: BriefFindings) -> str:
         return "No table cell in this brief needed to be suppressed."
     cells = "cell was" if n == 1 else "cells were"
     return (
-        f"To protect respondents, {n} table {cells} suppressed because too few officers "
+        f"To protect respondents, {n} table {cells} suppressed because too few respondents "
         "answered to publish the estimate safely; they are shown as “suppressed”."
     )

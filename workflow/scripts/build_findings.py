@@ -79,6 +79,8 @@ def build_one(
         figure_paths={k: v for k, v in paths.items() if k.startswith("figure_")},
         quote_id=quote_id,
         quote_file=quote_file,
+        # a survey's own brief: its own respondents (pupils, nurses...), and no interviews
+        **({"respondents": "respondents", "counts_interviewees": False} if own_dataset else {}),
     )
     if own_dataset is not None:
         parameters = {"dataset": own_dataset}
