@@ -23,6 +23,12 @@ OWN_BRIEF_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 OWN_BRIEF_FILES = ("{name}.qmd", "_quarto.yml", "numbers.yaml")
 
 
+#: Inputs of a wave's findings job that only its regional brief reads (its quote choice, context
+#: and programme results) carry this prefix: the rules name them so, the job hands them to the
+#: regional brief alone.
+REGIONAL_ONLY = "regional__"
+
+
 def brief_kind(brief: str) -> str:
     """The kind of a brief of the regional/country roster: 'regional', or 'country' for a
     country's brief. (Other briefs name their kind in their findings file.)"""

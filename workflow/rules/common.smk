@@ -12,6 +12,7 @@ from analysis.interviews.review import REVIEWS_FILE
 from analysis.ingest.raw_integrity import check_raw_inputs
 from analysis.config.plan import design_of, load_plan
 from analysis.render.projects import (
+    REGIONAL_ONLY,
     brief_document,
     brief_kind,
     brief_project,
@@ -335,9 +336,6 @@ def plan_slice(dataset: str, wave: str) -> dict:
 
 
 WAVE_BRIEF_KINDS = ("regional", "country")
-#: Inputs of a wave's findings job that only the regional brief reads carry this prefix
-#: (workflow/scripts/build_findings.py gives them to the regional brief alone).
-REGIONAL_ONLY = "regional__"
 
 
 def wave_brief_settings(wildcards) -> dict:

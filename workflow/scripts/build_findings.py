@@ -28,7 +28,7 @@ from analysis.provenance.runinfo import (
     quoted_plan,
 )
 from analysis.render.findings_file import RESERVED_KEYS
-from analysis.render.projects import brief_kind
+from analysis.render.projects import REGIONAL_ONLY, brief_kind
 from analysis.tables import write_json, write_text
 
 sm = snakemake  # noqa: F821 (snakemake is injected)
@@ -47,7 +47,6 @@ NOT_TABLES = (
     "codebook_",
 )
 DESCRIBED = ("figure_", "raw_", "codebook_", "declaration")  # beside the wave's inputs
-REGIONAL_ONLY = "regional__"  # as workflow/rules/common.smk names what only the regional reads
 
 
 def build_one(
@@ -107,7 +106,7 @@ def build_one(
 def paths_of_kind(paths: Mapping[str, str], kind: str) -> dict[str, str]:
     """The wave job's inputs as one brief of `kind` sees them: its own declaration and document
     (named `declaration` and `document`), and what only the regional brief reads (named with
-    the REGIONAL_ONLY prefix of workflow/rules/common.smk) for the regional brief alone."""
+    the REGIONAL_ONLY prefix) for the regional brief alone."""
     own = {}
     for name, path in paths.items():
         if name.startswith(REGIONAL_ONLY):
