@@ -73,6 +73,8 @@ REPORT = "provenance/report.html"
 POLL_S = 0.05
 # The issue's figure: after the kills it was an empty SVG without its PNG and alt text.
 FIGURE = "models/officer_survey/2025/stay_logit"
+# An output emptied by hand, every other file of its job intact: `make run` must make it again.
+EMPTIED = "tables/officer_survey/2025/estimates.csv"
 
 
 def make(target: str) -> list[str]:
@@ -325,6 +327,7 @@ def damaged_then_rerun(killed_run: KilledRun, tmp_path_factory: pytest.TempPathF
     figure.with_name(figure.name + ".svg").write_bytes(b"")
     figure.with_name(figure.name + ".png").unlink()
     figure.with_name(figure.name + ".alt.txt").unlink()
+    (root / "results" / EMPTIED).write_bytes(b"")  # only emptied: nothing else of its job gone
     found = audit(root)
     planned, _ = dry_run_jobs(root)
     run_make(root, "run", workflow_env())
@@ -339,6 +342,7 @@ def test_an_emptied_figure_without_png_and_alt_text_is_caught(damaged_then_rerun
     assert any(line.startswith(f"EMPTY results/{FIGURE}.svg ") for line in lines), lines
     for suffix in (".png", ".alt.txt"):
         assert any(line.startswith(f"MISSING results/{FIGURE}{suffix} ") for line in lines)
+    assert any(line.startswith(f"EMPTY results/{EMPTIED} ") for line in lines), lines
 
 
 @workflow
@@ -499,3 +503,32 @@ def test_a_folder_output_left_half_done_is_deleted_with_what_is_in_it(tmp_path: 
     assert not folder.exists()
     assert (done / "regional.yaml").read_text(encoding="utf-8") == "whole\n"
     assert not any(marks.iterdir())
+
+
+def test_an_output_emptied_by_hand_is_deleted_so_the_next_run_makes_it(tmp_path: Path) -> None:
+    """`wps audit` names an emptied output and says to rerun, but Snakemake takes a file that
+    exists for done: the resume step deletes an output whose size is not what its job
+    recorded, and leaves intact outputs, missing ones and files outside results/ alone."""
+    from analysis.run.resume import remove_damaged_outputs
+
+    results = tmp_path / "results"
+    (results / "tables").mkdir(parents=True)
+    emptied, intact = results / "tables" / "a.csv", results / "tables" / "b.csv"
+    emptied.write_text("", encoding="utf-8")
+    intact.write_text("x,y\n", encoding="utf-8")
+    outside = tmp_path / "data.csv"
+    outside.write_text("", encoding="utf-8")
+    record = results / "provenance" / "jobs" / "estimate" / "2025.json"
+    record.parent.mkdir(parents=True)
+    sizes = {"results/tables/a.csv": 4, "results/tables/b.csv": 4, "results/gone.csv": 9}
+    outputs = [{"path": p, "size": n} for p, n in {**sizes, "data.csv": 7}.items()]
+    record.write_text(json.dumps({"outputs": outputs}), encoding="utf-8")
+    (results / "provenance" / "jobs" / "cut.json").write_text('{"outp', encoding="utf-8")
+    assert remove_damaged_outputs(tmp_path) == [emptied]
+    assert not emptied.exists() and intact.read_text(encoding="utf-8") == "x,y\n"
+    assert outside.exists()
+    locks = tmp_path / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text("", encoding="utf-8")
+    intact.write_text("", encoding="utf-8")
+    assert remove_damaged_outputs(tmp_path) == []  # a run may be writing it

@@ -7,14 +7,17 @@ that depend on a checkpoint. Here `rule all` reads the `build_findings` checkpoi
 kill -9 no job behind it was redone: a brief job killed after writing its briefs but before its
 job record was taken for done, and the audit then failed with NOT MADE however often the run
 was resumed (issue 14). Deleting what such jobs left makes Snakemake see missing outputs and
-run them again, whatever the shape of the DAG. `make run` calls this first (`python -m
-analysis.run.resume`), under its lock and only when no Snakemake lock is held.
+run them again, whatever the shape of the DAG. An output whose size is no longer what its job
+recorded (emptied by hand, cut short by a full disk) is deleted too: `wps audit` names it, and
+`make run` then makes it again. `make run` calls this first (`python -m analysis.run.resume`),
+under its lock and only when no Snakemake lock is held.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -70,9 +73,48 @@ def remove_incomplete_outputs(workdir: Path | str = ".") -> list[Path]:
     return removed
 
 
+def damaged_outputs(workdir: Path | str = ".", results: str = "results") -> list[Path]:
+    """Outputs under `results` whose size is no longer what their job recorded when it made
+    them (emptied or cut short by hand or by a full disk): Snakemake takes a file that exists
+    for done, so `make run` alone would never redo it, though `wps audit` names it."""
+    workdir = Path(workdir)
+    inside = (workdir / results).resolve()
+    found = []
+    for record in sorted((workdir / results / "provenance" / "jobs").rglob("*.json")):
+        try:
+            outputs = json.loads(record.read_text(encoding="utf-8")).get("outputs") or []
+        except (OSError, ValueError):
+            continue  # a record cut short: its job is redone anyway (its outputs are incomplete)
+        for output in outputs:
+            path = workdir / str(output.get("path", ""))
+            if not path.resolve().is_relative_to(inside) or not path.is_file():
+                continue
+            if output.get("size") is not None and path.stat().st_size != output["size"]:
+                found.append(path)
+    return found
+
+
+def remove_damaged_outputs(workdir: Path | str = ".", results: str = "results") -> list[Path]:
+    """Delete the damaged outputs (see damaged_outputs) so the next run makes them again;
+    returns them. Does nothing while a Snakemake lock is held."""
+    locks = Path(workdir) / LOCKS
+    if locks.is_dir() and any(locks.iterdir()):
+        return []
+    removed = damaged_outputs(workdir, results)
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
 def main() -> int:
     for path in remove_incomplete_outputs():
         print(f"deleted what an interrupted job left, to redo it: {path}", file=sys.stderr)
+    for path in remove_damaged_outputs():
+        print(
+            f"deleted {path}: its size is not what its job recorded (emptied or cut short?), "
+            "to make it again",
+            file=sys.stderr,
+        )
     return 0
 
 
