@@ -48,6 +48,15 @@ def is_partial(path: Path | str) -> bool:
     return name.startswith(PARTIAL_PREFIX) and name.endswith(PARTIAL_SUFFIX)
 
 
+#: The empty file Snakemake writes into each `directory()` output to carry its time.
+SNAKEMAKE_FOLDER_MARK = ".snakemake_timestamp"
+
+
+def is_folder_mark(path: Path) -> bool:
+    """Snakemake's own empty mark in a folder output: not a file of the run's results."""
+    return path.name == SNAKEMAKE_FOLDER_MARK and path.stat().st_size == 0
+
+
 def remove_partial_files(folder: Path | str) -> list[Path]:
     """Delete the half-written files a killed run left under `folder` (none while a run of
     this folder is writing: call it before one starts); returns them."""

@@ -505,30 +505,42 @@ def test_a_folder_output_left_half_done_is_deleted_with_what_is_in_it(tmp_path: 
     assert not any(marks.iterdir())
 
 
-def test_an_output_emptied_by_hand_is_deleted_so_the_next_run_makes_it(tmp_path: Path) -> None:
+def test_an_output_emptied_by_hand_gets_its_job_run_again(tmp_path: Path) -> None:
     """`wps audit` names an emptied output and says to rerun, but Snakemake takes a file that
-    exists for done: the resume step deletes an output whose size is not what its job
-    recorded, and leaves intact outputs, missing ones and files outside results/ alone."""
+    exists for done, and reruns a job only when an output something needs is missing: the
+    resume step deletes every output of a job one of whose outputs is not the size the job
+    recorded (a folder output as a whole), and leaves other jobs' outputs, missing files and
+    files outside results/ alone."""
     from analysis.run.resume import remove_damaged_outputs
 
     results = tmp_path / "results"
     (results / "tables").mkdir(parents=True)
-    emptied, intact = results / "tables" / "a.csv", results / "tables" / "b.csv"
-    emptied.write_text("", encoding="utf-8")
-    intact.write_text("x,y\n", encoding="utf-8")
+    emptied, parquet = results / "tables" / "a.csv", results / "tables" / "a.parquet"
+    other = results / "tables" / "b.csv"
+    for path, text in ((emptied, ""), (parquet, "pq"), (other, "x,y\n")):
+        path.write_text(text, encoding="utf-8")
+    folder = results / "findings" / "2025"
+    folder.mkdir(parents=True)
+    (folder / ".snakemake_timestamp").write_text("", encoding="utf-8")
+    (folder / "regional.yaml").write_text("", encoding="utf-8")  # cut short
     outside = tmp_path / "data.csv"
     outside.write_text("", encoding="utf-8")
-    record = results / "provenance" / "jobs" / "estimate" / "2025.json"
-    record.parent.mkdir(parents=True)
-    sizes = {"results/tables/a.csv": 4, "results/tables/b.csv": 4, "results/gone.csv": 9}
-    outputs = [{"path": p, "size": n} for p, n in {**sizes, "data.csv": 7}.items()]
-    record.write_text(json.dumps({"outputs": outputs}), encoding="utf-8")
-    (results / "provenance" / "jobs" / "cut.json").write_text('{"outp', encoding="utf-8")
-    assert remove_damaged_outputs(tmp_path) == [emptied]
-    assert not emptied.exists() and intact.read_text(encoding="utf-8") == "x,y\n"
-    assert outside.exists()
+    jobs = results / "provenance" / "jobs"
+    records = {
+        "estimate.json": {"results/tables/a.csv": 4, "results/tables/a.parquet": 2, "gone": 1},
+        "other.json": {"results/tables/b.csv": 4, "data.csv": 7},
+        "findings.json": {"results/findings/2025/regional.yaml": 30},
+    }
+    for name, sizes in records.items():
+        outputs = [{"path": path, "size": size} for path, size in sizes.items()]
+        (jobs / name).parent.mkdir(parents=True, exist_ok=True)
+        (jobs / name).write_text(json.dumps({"outputs": outputs}), encoding="utf-8")
+    (jobs / "cut.json").write_text('{"outp', encoding="utf-8")
+    assert remove_damaged_outputs(tmp_path) == sorted([emptied, parquet, folder])
+    assert not emptied.exists() and not parquet.exists() and not folder.exists()
+    assert other.read_text(encoding="utf-8") == "x,y\n" and outside.exists()
     locks = tmp_path / ".snakemake" / "locks"
     locks.mkdir(parents=True)
     (locks / "0.input.lock").write_text("", encoding="utf-8")
-    intact.write_text("", encoding="utf-8")
+    other.write_text("", encoding="utf-8")
     assert remove_damaged_outputs(tmp_path) == []  # a run may be writing it

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.atomic import is_partial
+from analysis.atomic import is_folder_mark, is_partial
 from analysis.hashing import sha256_path
-from analysis.provenance.common import is_folder_mark
 from analysis.provenance.manifest import (
     PROVENANCE_FILES,
     TEMPORARY_FOLDERS,

@@ -14,13 +14,6 @@ from analysis.atomic import atomic_write
 RECORD_SCHEMA = "wps-job-record/1"
 MANIFEST_SCHEMA = "wps-manifest/2"  # 2: content_hash covers every section
 SECRET_WORDS = ("key", "secret")
-#: The empty file Snakemake writes into each `directory()` output to carry its time.
-SNAKEMAKE_FOLDER_MARK = ".snakemake_timestamp"
-
-
-def is_folder_mark(path: Path) -> bool:
-    """Snakemake's own empty mark in a folder output: not a file of the run's results."""
-    return path.name == SNAKEMAKE_FOLDER_MARK and path.stat().st_size == 0
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:

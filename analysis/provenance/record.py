@@ -23,11 +23,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from analysis.atomic import is_folder_mark
 from analysis.hashing import file_fact, sha256_file
 from analysis.provenance.common import (
     RECORD_SCHEMA,
     display_path,
-    is_folder_mark,
     job_id,
     to_jsonable,
     write_json_atomic,

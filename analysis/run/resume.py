@@ -22,6 +22,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from analysis.atomic import SNAKEMAKE_FOLDER_MARK
+
 INCOMPLETE = Path(".snakemake") / "incomplete"
 LOCKS = Path(".snakemake") / "locks"
 
@@ -73,37 +75,52 @@ def remove_incomplete_outputs(workdir: Path | str = ".") -> list[Path]:
     return removed
 
 
-def damaged_outputs(workdir: Path | str = ".", results: str = "results") -> list[Path]:
-    """Outputs under `results` whose size is no longer what their job recorded when it made
-    them (emptied or cut short by hand or by a full disk): Snakemake takes a file that exists
-    for done, so `make run` alone would never redo it, though `wps audit` names it."""
+def damaged_jobs(workdir: Path | str = ".", results: str = "results") -> dict[Path, list[Path]]:
+    """{job record: the job's outputs} for each job with an output (under `results`) whose size
+    is no longer what the job recorded when it made it (emptied or cut short by hand or by a
+    full disk). Snakemake takes a file that exists for done, so `make run` alone would never
+    redo it, though `wps audit` names it."""
     workdir = Path(workdir)
     inside = (workdir / results).resolve()
-    found = []
+    found: dict[Path, list[Path]] = {}
     for record in sorted((workdir / results / "provenance" / "jobs").rglob("*.json")):
         try:
             outputs = json.loads(record.read_text(encoding="utf-8")).get("outputs") or []
         except (OSError, ValueError):
             continue  # a record cut short: its job is redone anyway (its outputs are incomplete)
-        for output in outputs:
-            path = workdir / str(output.get("path", ""))
-            if not path.resolve().is_relative_to(inside) or not path.is_file():
-                continue
-            if output.get("size") is not None and path.stat().st_size != output["size"]:
-                found.append(path)
+        paths = [workdir / str(o.get("path", "")) for o in outputs]
+        if any(
+            path.resolve().is_relative_to(inside)
+            and path.is_file()
+            and output.get("size") is not None
+            and path.stat().st_size != output["size"]
+            for path, output in zip(paths, outputs, strict=True)
+        ):
+            found[record] = [p for p in paths if p.resolve().is_relative_to(inside)]
     return found
 
 
 def remove_damaged_outputs(workdir: Path | str = ".", results: str = "results") -> list[Path]:
-    """Delete the damaged outputs (see damaged_outputs) so the next run makes them again;
-    returns them. Does nothing while a Snakemake lock is held."""
+    """Delete every output of each job with a damaged output (see damaged_jobs), so that
+    Snakemake runs the job again: it reruns a job only when an output another job or the
+    target needs is missing, and the damaged one may be an output nothing reads (a table's
+    CSV). A file in a folder output (Snakemake's mark in it) takes its folder along, which
+    Snakemake would otherwise take for done. Returns what was deleted; does nothing while a
+    Snakemake lock is held."""
     locks = Path(workdir) / LOCKS
     if locks.is_dir() and any(locks.iterdir()):
         return []
-    removed = damaged_outputs(workdir, results)
-    for path in removed:
-        path.unlink(missing_ok=True)
-    return removed
+    removed: list[Path] = []
+    for outputs in damaged_jobs(workdir, results).values():
+        for path in outputs:
+            folder = path.parent
+            if (folder / SNAKEMAKE_FOLDER_MARK).is_file():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+            elif path.is_file():
+                path.unlink()
+                removed.append(path)
+    return sorted(set(removed))
 
 
 def main() -> int:
@@ -111,8 +128,8 @@ def main() -> int:
         print(f"deleted what an interrupted job left, to redo it: {path}", file=sys.stderr)
     for path in remove_damaged_outputs():
         print(
-            f"deleted {path}: its size is not what its job recorded (emptied or cut short?), "
-            "to make it again",
+            f"deleted {path}: made by a job one of whose outputs is not the size it recorded "
+            "(emptied or cut short?), to run it again",
             file=sys.stderr,
         )
     return 0
