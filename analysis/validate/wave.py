@@ -155,6 +155,47 @@ def _to_timestamp(value: Any, date_only: bool) -> pd.Timestamp | None:
     return ts.normalize() if date_only else ts
 
 
+class Distinct:
+    """A column factorised once, so several functions of its values (blank, code text, type)
+    each cost one call per distinct value; `map(func)` is `per_value(values, func)`."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.values = values
+        may_mix = values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
+        # might mix booleans with numbers (True == 1 would share one result): keep them apart
+        self.mixed = may_mix and pd.api.types.infer_dtype(values, skipna=True) in (
+            "mixed",
+            "mixed-integer",
+        )
+        if not self.mixed:
+            self.codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            self.uniques = pd.Series(uniques, dtype=values.dtype).astype(object).tolist()
+            self.known = self.codes >= 0
+            self.missing = np.flatnonzero(~self.known)
+
+    def map(self, func: Callable[[Any], Any]) -> pd.Series:
+        """`values.astype(object).map(func)`, calling `func` once per distinct value."""
+        values = self.values
+        if self.mixed:
+            return values.map(func)
+        table = np.empty(len(self.uniques), dtype=object)
+        table[:] = [func(u) for u in self.uniques]
+        results = np.empty(len(values), dtype=object)
+        results[self.known] = table[self.codes[self.known]]
+        if len(self.missing):
+            # factorize folds None, NaN and NaT together: call func once per kind of missing value
+            kinds: dict[type, Any] = {}
+            na_values = values.iloc[self.missing].astype(object).to_numpy()
+            out = np.empty(len(self.missing), dtype=object)
+            for i, v in enumerate(na_values):
+                kind = type(v)
+                if kind not in kinds:
+                    kinds[kind] = func(v)
+                out[i] = kinds[kind]
+            results[self.missing] = out
+        return pd.Series(results, index=values.index, dtype=object)
+
+
 def per_value(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     """`values.astype(object).map(func)`, calling `func` once per distinct value: coded columns
     repeat a handful of values, so this turns millions of Python calls into dozens.
@@ -164,28 +205,7 @@ def per_value(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     distinct values. Missing values (None, NaN, NaT, NA) are told apart by type only: `func` is
     called once for each kind. Object columns of mixed types fall back to element-wise mapping
     (booleans among numbers: True == 1 would share one result)."""
-    may_mix = values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
-    if may_mix and pd.api.types.infer_dtype(values, skipna=True) in ("mixed", "mixed-integer"):
-        return values.map(func)  # might mix booleans with numbers: keep them apart
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.empty(len(uniques), dtype=object)
-    table[:] = [func(u) for u in pd.Series(uniques, dtype=values.dtype).astype(object)]
-    results = np.empty(len(values), dtype=object)
-    known = codes >= 0
-    results[known] = table[codes[known]]
-    if not known.all():
-        # factorize folds None, NaN and NaT together: call func once per kind of missing value
-        missing = np.flatnonzero(~known)
-        kinds: dict[type, Any] = {}
-        na_values = values.iloc[missing].astype(object).to_numpy()
-        out = np.empty(len(missing), dtype=object)
-        for i, v in enumerate(na_values):
-            kind = type(v)
-            if kind not in kinds:
-                kinds[kind] = func(v)
-            out[i] = kinds[kind]
-        results[missing] = out
-    return pd.Series(results, index=values.index, dtype=object)
+    return Distinct(values).map(func)
 
 
 def _in_missing_range(obj: pd.Series, blank: pd.Series, field: Field) -> pd.Series:
@@ -202,11 +222,12 @@ PY_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]"
-EDGE_WHITESPACE = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$"  # RE2 (pyarrow) syntax
+# One whitespace character, and one at either end of a value, in RE2 (pyarrow) syntax.
+SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]"
+EDGE_WHITESPACE = f"^{SPACE_CLASS}|{SPACE_CLASS}$"
 
 
-def _is_plain_text(s: pd.Series) -> bool:
+def is_plain_text(s: pd.Series) -> bool:
     """A text column (string dtype) none of whose values starts or ends with whitespace: its
     values are their own code text (`code_text` strips nothing), blank only when empty."""
     if not pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
@@ -226,14 +247,15 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     # numbers stay numbers (per_value hands func the Python objects astype(object) would
     # give); other columns are read as Python objects, the way a codebook reads them
     is_number = isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf"
-    plain_text = field.type == "string" and not field.missing_ranges and _is_plain_text(s)
+    plain_text = field.type == "string" and not field.missing_ranges and is_plain_text(s)
     obj = s if is_number or plain_text else s.astype(object)
     if plain_text:  # what per_value(obj, _is_blank) and per_value(obj, code_text) give
         text = pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object)
         blank = s.isna() | (text == "")
     else:
-        blank = per_value(obj, _is_blank).astype(bool)
-        text = per_value(obj, code_text)
+        distinct = Distinct(obj)
+        blank = distinct.map(_is_blank).astype(bool)
+        text = distinct.map(code_text)
     codes = set(field.missing_labels())
     user_missing = ~blank & text.isin(codes)
     if field.missing_ranges:
@@ -253,12 +275,12 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         if field.type == "integer":
             typed = typed.astype("Int64")
     elif field.type == "boolean":
-        parsed = per_value(obj, lambda v: None if _is_blank(v) else _to_bool(v))
+        parsed = distinct.map(lambda v: None if _is_blank(v) else _to_bool(v))
         ok = parsed.notna()
         typed = parsed.where(ok & ~user_missing).astype("boolean")
     elif field.type in ("date", "datetime"):
         date_only = field.type == "date"
-        parsed = per_value(obj, lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
+        parsed = distinct.map(lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
         ok = parsed.notna()
         typed = pd.to_datetime(parsed.where(ok & ~user_missing))
     else:
@@ -266,7 +288,7 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         as_text = (
             text
             if plain_text
-            else per_value(obj, lambda v: v if isinstance(v, str) else code_text(v))
+            else distinct.map(lambda v: v if isinstance(v, str) else code_text(v))
         )
         typed = as_text.where(checked).astype("string")
     bad_type = checked & ~ok.astype(bool)
