@@ -167,12 +167,12 @@ def _labels_from_json(data: dict[str, list[dict[str, str]]]) -> dict[str, dict[A
     }
 
 
-def write_ingested(table: RawTable, parquet: Path, meta: Path) -> None:
-    """Write ``table`` as Parquet (no index, columns in order) and its metadata as JSON."""
+def _stored_form(table: RawTable, file: Path | None = None) -> tuple[pa.Table, dict[str, Any]]:
+    """The table as Arrow columns and its metadata as the JSON sidecar's dict."""
     df = table.data
     names = [str(c) for c in df.columns]
     if len(set(names)) != len(names):
-        raise IngestError("column names repeat after ingest", file=parquet)
+        raise IngestError("column names repeat after ingest", file=file)
     arrays, encoded, nulls = [], {}, {}
     for name, col in zip(names, df.columns, strict=True):
         array, encoding = _arrow_column(df[col])
@@ -185,9 +185,6 @@ def write_ingested(table: RawTable, parquet: Path, meta: Path) -> None:
             if marker != "none":
                 nulls[name] = marker
     arrow = pa.Table.from_arrays(arrays, names=names) if names else pa.table({})
-    parquet.parent.mkdir(parents=True, exist_ok=True)
-    meta.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(arrow, parquet, compression="zstd", write_statistics=True)
     sidecar = {
         "meta_version": META_VERSION,
         "source_format": table.source_format,
@@ -208,27 +205,24 @@ def write_ingested(table: RawTable, parquet: Path, meta: Path) -> None:
         },
         "file_info": table.file_info,
     }
-    text = json.dumps(sidecar, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    meta.write_text(text + "\n", encoding="utf-8")
+    return arrow, sidecar
 
 
-def read_ingested(parquet: Path, meta: Path) -> RawTable:
-    """Read what ``write_ingested`` wrote, restoring dtypes, label keys and mixed columns."""
-    try:
-        info = json.loads(meta.read_text(encoding="utf-8"))
-        df = pq.read_table(parquet).to_pandas()
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise IngestError(
-            f"cannot read the ingested wave ({exc})",
-            file=parquet,
-            hint="delete it and rerun the ingest step",
-        ) from exc
-    if list(df.columns) != info["columns"] or len(df) != info["n_rows"]:
-        raise IngestError(
-            f"the Parquet file does not match its sidecar {meta}",
-            file=parquet,
-            hint="delete both and rerun the ingest step",
-        )
+def _sidecar_text(sidecar: dict[str, Any]) -> str:
+    return json.dumps(sidecar, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def write_ingested(table: RawTable, parquet: Path, meta: Path) -> None:
+    """Write ``table`` as Parquet (no index, columns in order) and its metadata as JSON."""
+    arrow, sidecar = _stored_form(table, parquet)
+    parquet.parent.mkdir(parents=True, exist_ok=True)
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(arrow, parquet, compression="zstd", write_statistics=True)
+    meta.write_text(_sidecar_text(sidecar) + "\n", encoding="utf-8")
+
+
+def _restored(df: pd.DataFrame, info: dict[str, Any]) -> RawTable:
+    """The table from its stored columns and sidecar: dtypes, label keys and mixed columns."""
     for col, encoding in info.get("encoded_columns", {}).items():
         if encoding == "json":
             df[col] = pd.Series([_decode(v) for v in df[col].tolist()], dtype=object)
@@ -251,3 +245,37 @@ def read_ingested(parquet: Path, meta: Path) -> RawTable:
         },
         file_info=info["file_info"],
     )
+
+
+def read_ingested(parquet: Path, meta: Path) -> RawTable:
+    """Read what ``write_ingested`` wrote, restoring dtypes, label keys and mixed columns."""
+    try:
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        df = pq.read_table(parquet).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise IngestError(
+            f"cannot read the ingested wave ({exc})",
+            file=parquet,
+            hint="delete it and rerun the ingest step",
+        ) from exc
+    if list(df.columns) != info["columns"] or len(df) != info["n_rows"]:
+        raise IngestError(
+            f"the Parquet file does not match its sidecar {meta}",
+            file=parquet,
+            hint="delete both and rerun the ingest step",
+        )
+    return _restored(df, info)
+
+
+def as_stored(table: RawTable) -> RawTable:
+    """``table`` as `read_ingested` gives it back after `write_ingested`, without the disk: the
+    metadata through its JSON sidecar (plain Python codes and label keys), object columns
+    (Python values of any type) through Arrow; other columns come back as they are."""
+    arrow, sidecar = _stored_form(table)
+    info = json.loads(_sidecar_text(sidecar))
+    df = table.data.copy(deep=False)
+    df.columns = info["columns"]
+    for i, name in enumerate(info["columns"]):
+        if df[name].dtype == object:
+            df[name] = arrow.column(i).to_pandas().set_axis(df.index)
+    return _restored(df, info)

@@ -66,11 +66,36 @@ LABEL_DISAGREEMENTS_SHOWN = 10
 
 @dataclass
 class ValidationResult:
-    """Rows that passed (with `_row`), one quarantine row per problem, and the reconciliation."""
+    """Rows that passed (with `_row`), one quarantine row per problem, and the reconciliation;
+    `parsed` (every row, read the codebook's way) and `kept` (the valid rows' positions) let
+    cleaning reuse the typing (`parsed_valid`)."""
 
     valid: pd.DataFrame
     quarantine: pd.DataFrame
     report: dict[str, Any]
+    parsed: dict[str, ParsedColumn] = dataclasses.field(default_factory=dict)
+    fields: dict[str, Field] = dataclasses.field(default_factory=dict)
+    kept: list[int] = dataclasses.field(default_factory=list)
+
+    def parsed_valid(self) -> dict[str, ParsedColumn]:
+        """Each column of `valid` as `parse_column` reads it, taken from validation's reading of
+        every row. Dates are read again: the time unit `pd.to_datetime` picks may depend on the
+        quarantined rows' dates."""
+        rows_in = self.report.get("rows_in", len(self.kept))
+        if len(self.kept) == rows_in:
+            return dict(self.parsed)
+        out = {}
+        for name, column in self.parsed.items():
+            field = self.fields[name]
+            if field.type in ("date", "datetime"):
+                out[name] = parse_column(self.valid[name], field)
+                continue
+            parts = {
+                part.name: getattr(column, part.name).iloc[self.kept].reset_index(drop=True)
+                for part in dataclasses.fields(ParsedColumn)
+            }
+            out[name] = ParsedColumn(**parts)
+        return out
 
 
 @dataclass
@@ -157,7 +182,10 @@ def _to_timestamp(value: Any, date_only: bool) -> pd.Timestamp | None:
 
 class Distinct:
     """A column factorised once, so several functions of its values (blank, code text, type)
-    each cost one call per distinct value; `map(func)` is `per_value(values, func)`."""
+    each cost one call per distinct value; `map(func)` is `per_value(values, func)`.
+
+    Missing values (None, NaN, NaT, NA), which factorising folds together, are told apart by
+    type: `func` is called once for each kind, with the first such value."""
 
     def __init__(self, values: pd.Series) -> None:
         self.values = values
@@ -167,33 +195,56 @@ class Distinct:
             "mixed",
             "mixed-integer",
         )
-        if not self.mixed:
-            self.codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            self.uniques = pd.Series(uniques, dtype=values.dtype).astype(object).tolist()
-            self.known = self.codes >= 0
-            self.missing = np.flatnonzero(~self.known)
+        if self.mixed:
+            return
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        self.uniques = pd.Series(uniques, dtype=values.dtype).astype(object).tolist()
+        missing = np.flatnonzero(codes < 0)
+        self.missing_examples: list[Any] = []
+        if len(missing):
+            if values.dtype == object:  # any mixture of None, NaN, NaT, NA
+                na_values = values.iloc[missing].astype(object).to_numpy()
+                kinds: dict[type, int] = {}
+                for v in na_values:
+                    if type(v) not in kinds:
+                        kinds[type(v)] = len(kinds)
+                        self.missing_examples.append(v)
+                kind_of = np.fromiter((kinds[type(v)] for v in na_values), np.int64, len(missing))
+            else:  # one kind of missing value per dtype
+                self.missing_examples = [values.iloc[missing[:1]].astype(object).iloc[0]]
+                kind_of = np.zeros(len(missing), dtype=np.int64)
+            codes = codes.astype(np.int64, copy=True)
+            codes[missing] = len(self.uniques) + kind_of
+        self.codes = codes
+
+    def _table(self, func: Callable[[Any], Any]) -> list[Any]:
+        """`func` of each distinct value, then of each kind of missing value."""
+        return [func(u) for u in self.uniques] + [func(v) for v in self.missing_examples]
 
     def map(self, func: Callable[[Any], Any]) -> pd.Series:
         """`values.astype(object).map(func)`, calling `func` once per distinct value."""
-        values = self.values
         if self.mixed:
-            return values.map(func)
-        table = np.empty(len(self.uniques), dtype=object)
-        table[:] = [func(u) for u in self.uniques]
-        results = np.empty(len(values), dtype=object)
-        results[self.known] = table[self.codes[self.known]]
-        if len(self.missing):
-            # factorize folds None, NaN and NaT together: call func once per kind of missing value
-            kinds: dict[type, Any] = {}
-            na_values = values.iloc[self.missing].astype(object).to_numpy()
-            out = np.empty(len(self.missing), dtype=object)
-            for i, v in enumerate(na_values):
-                kind = type(v)
-                if kind not in kinds:
-                    kinds[kind] = func(v)
-                out[i] = kinds[kind]
-            results[self.missing] = out
-        return pd.Series(results, index=values.index, dtype=object)
+            return self.values.map(func)
+        table = np.empty(len(self.uniques) + len(self.missing_examples), dtype=object)
+        table[:] = self._table(func)
+        return pd.Series(table[self.codes], index=self.values.index, dtype=object)
+
+    def map_text(self, func: Callable[[Any], str | None], keep: pd.Series) -> pd.Series:
+        """`map(func).where(keep).astype("string")`, gathered by Arrow (no Python object per
+        row): `func` gives text or None."""
+        if self.mixed:
+            return self.map(func).where(keep).astype("string")
+        return text_series(self._table(func), self.codes, keep.to_numpy(dtype=bool), self.values)
+
+
+def text_series(table: list[str | None], codes: np.ndarray, keep: np.ndarray, like: pd.Series):
+    """A `string` Series (index of `like`) holding `table[code]` per row, NA where not `keep`:
+    what `pd.Series(values, dtype=object).astype("string")` gives, without the objects."""
+    import pyarrow as pa
+
+    texts = pa.array(table, type=pa.large_string())
+    picked = texts.take(pa.array(codes, mask=~keep))
+    return pd.Series(pd.arrays.ArrowStringArray(picked), index=like.index)
 
 
 def per_value(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
@@ -285,12 +336,11 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         typed = pd.to_datetime(parsed.where(ok & ~user_missing))
     else:
         ok = ~blank
-        as_text = (
-            text
-            if plain_text
-            else distinct.map(lambda v: v if isinstance(v, str) else code_text(v))
-        )
-        typed = as_text.where(checked).astype("string")
+        if plain_text:
+            typed = text.where(checked).astype("string")
+        else:
+            as_text = lambda v: v if isinstance(v, str) else code_text(v)  # noqa: E731
+            typed = distinct.map_text(as_text, checked)
     bad_type = checked & ~ok.astype(bool)
     return ParsedColumn(blank, user_missing, bad_type, typed, text)
 
@@ -890,7 +940,8 @@ def validate(
     report = _report(
         dataset, file, len(data), len(valid), quarantine, unknown, missing_optional, warnings
     )
-    return ValidationResult(valid=valid, quarantine=quarantine, report=report)
+    fields = {name: codebook.fields[name] for name in present}
+    return ValidationResult(valid, quarantine, report, parsed, fields, keep)
 
 
 # --- wave consistency: dates, the wave column and respondent IDs against the file's wave ------
