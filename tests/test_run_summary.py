@@ -74,4 +74,4 @@ def test_one_failing_dataset_does_not_stop_the_others(tmp_path: Path):
     assert (root / "results" / "clean" / "officer_survey" / "2023.parquet").is_file()
     assert "1 job(s) failed; the others ran:" in output, output[-3000:]
     assert output.count("1 job(s) failed") == 1
-    assert "rule ingest_wave failed on data/raw/training/2024.dta" in output
+    assert "rule prepare_wave failed on data/raw/training/2024.dta" in output

@@ -494,10 +494,10 @@ def test_new_wave_plans_only_its_own_jobs(grown_run: GrownRun) -> None:
         f"adding wave 2027 also plans jobs of other waves: {other_waves(planned)}"
     )
     rules = Counter(j.rule for j in planned)
-    for rule in ("ingest_wave", "validate_wave", "clean_wave", "write_manifest"):
+    for rule in ("prepare_wave", "write_manifest"):
         assert rules[rule] == 1, f"{rule}: planned {rules[rule]} jobs, expected 1"
     # A dry run stops at a checkpoint (the briefs plan): what comes after shows in the real run.
-    per_wave = ("ingest_wave", "validate_wave", "clean_wave", "estimate_survey", "describe_inputs")
+    per_wave = ("prepare_wave", "estimate_survey", "describe_inputs")
     models = load_plan(grown_run.root / "config" / "plan.yaml")[SURVEY].get("models", [])
     ran = Counter(j.rule for j in grown_run.ran_2027)
     assert not other_waves(grown_run.ran_2027), (
@@ -669,10 +669,10 @@ def test_without_a_key_the_run_stops_saying_how_to_set_one(
     assert "allow_example_key: true" in text
     config.write_text(text.replace("allow_example_key: true", "allow_example_key: false"), "utf-8")
     target = "results/clean/training/2024.parquet"
-    done = run_snakemake(root, target, "--forcerun", "clean_wave", check=False)
+    done = run_snakemake(root, target, "--forcerun", "prepare_wave", check=False)
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    assert "WPS_PSEUDONYM_KEY" in output and "clean_wave" in output, output[-3000:]
+    assert "WPS_PSEUDONYM_KEY" in output and "prepare_wave" in output, output[-3000:]
 
 
 # ---- interviews: consent and planted identifying details (bundled data) -----------------------

@@ -146,7 +146,7 @@ def pseudonymise(values: pd.Series, key: bytes, dataset: str) -> pd.Series:
 
     if not isinstance(key, bytes | bytearray) or not key:
         raise ValueError("the pseudonymisation key must be non-empty bytes")
-    from analysis.validate.wave import is_plain_text, per_value
+    from analysis.validate.wave import is_plain_text, per_value, text_series
 
     # one HMAC per distinct ID text: the texts are computed per distinct value (a text column
     # with no edge whitespace is its own text), then factorised
@@ -156,13 +156,12 @@ def pseudonymise(values: pd.Series, key: bytes, dataset: str) -> pd.Series:
     head = f"{dataset}\x1f"
     digests = keyed_sha256_all(bytes(key), ((head + v).encode() for v in distinct))
     prefix = dataset_prefix(dataset)
-    pseudonyms = np.array([f"{prefix}-{d[:HEX_CHARS]}" for d in digests], dtype=object)
-    if len(set(pseudonyms.tolist())) != len(pseudonyms):
+    pseudonyms = [f"{prefix}-{d[:HEX_CHARS]}" for d in digests]
+    if len(set(pseudonyms)) != len(pseudonyms):
         raise ValueError(f"pseudonym collision in dataset {dataset!r}; use a longer HEX_CHARS")
-    result = np.full(len(values), None, dtype=object)
-    result[present] = pseudonyms[codes]
-    out = pd.Series(result, index=values.index, name=values.name, dtype="string")
-    return out
+    row_codes = np.zeros(len(values), dtype=np.int64)
+    row_codes[present] = codes
+    return text_series(pseudonyms, row_codes, present, values).rename(values.name)
 
 
 def _how(env_var: str) -> str:

@@ -229,6 +229,12 @@ class Distinct:
         table[:] = self._table(func)
         return pd.Series(table[self.codes], index=self.values.index, dtype=object)
 
+    def map_array(self, func: Callable[[Any], Any], dtype: type) -> np.ndarray:
+        """`map(func)` as a NumPy array of `dtype` (booleans, for one)."""
+        if self.mixed:
+            return self.values.map(func).to_numpy(dtype=dtype)
+        return np.array(self._table(func), dtype=dtype)[self.codes]
+
     def map_text(self, func: Callable[[Any], str | None], keep: pd.Series) -> pd.Series:
         """`map(func).where(keep).astype("string")`, gathered by Arrow (no Python object per
         row): `func` gives text or None."""
@@ -288,7 +294,10 @@ def is_plain_text(s: pd.Series) -> bool:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    if isinstance(s.array, pd.arrays.ArrowStringArray):  # its Arrow data, not copied
+        arr = pa.array(s.array)
+    else:
+        arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.large_string())
     return not pc.any(pc.match_substring_regex(arr, EDGE_WHITESPACE)).as_py()
 
 
@@ -305,10 +314,16 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         blank = s.isna() | (text == "")
     else:
         distinct = Distinct(obj)
-        blank = distinct.map(_is_blank).astype(bool)
+        blank = pd.Series(distinct.map_array(_is_blank, bool), index=s.index)
         text = distinct.map(code_text)
     codes = set(field.missing_labels())
-    user_missing = ~blank & text.isin(codes)
+    if not codes:
+        user_missing = pd.Series(False, index=s.index)
+    elif plain_text:
+        user_missing = ~blank & text.isin(codes)
+    else:  # text.isin(codes), once per distinct value
+        is_code = distinct.map_array(lambda v: code_text(v) in codes, bool)
+        user_missing = ~blank & pd.Series(is_code, index=s.index)
     if field.missing_ranges:
         user_missing |= ~blank & _in_missing_range(obj, blank, field)
     checked = ~blank & ~user_missing
@@ -316,11 +331,16 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     if field.type in ("integer", "number"):
         if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             numeric = pd.Series(np.nan, index=s.index)
+        elif is_number:  # blank cells are NaN already
+            numeric = s.astype(float)
         else:
             numeric = pd.to_numeric(obj.where(~blank), errors="coerce").astype(float)
-        ok = numeric.notna() & np.isfinite(numeric.fillna(0.0))
+        number = numeric.to_numpy(dtype=float)
+        finite = np.isfinite(number)
         if field.type == "integer":
-            ok &= (numeric.fillna(0.0) % 1) == 0
+            with np.errstate(invalid="ignore"):
+                finite &= np.fmod(np.where(finite, number, 0.0), 1.0) == 0
+        ok = pd.Series(finite, index=s.index)
         typed_float = numeric.where(ok & ~user_missing)
         typed = typed_float.astype("Float64")
         if field.type == "integer":
