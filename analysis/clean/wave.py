@@ -229,9 +229,8 @@ def clean(
     `parsed`: the columns as validation read them (`ValidationResult.parsed_valid`), so each
     cell is typed once; a column not in it is read here."""
     parsed_by_name = dict(parsed or {})
-    if ROW_COLUMN in valid.columns:
-        if not valid[ROW_COLUMN].is_monotonic_increasing:
-            parsed_by_name = {}  # read in another row order: read again
+    if ROW_COLUMN in valid.columns and not valid[ROW_COLUMN].is_monotonic_increasing:
+        parsed_by_name = {}  # read in another row order: read again
         valid = valid.sort_values(ROW_COLUMN, kind="mergesort")
     valid = valid.reset_index(drop=True)
     unknown = [str(c) for c in valid.columns if c != ROW_COLUMN and c not in codebook.fields]

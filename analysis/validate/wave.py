@@ -75,7 +75,7 @@ class ValidationResult:
     report: dict[str, Any]
     parsed: dict[str, ParsedColumn] = dataclasses.field(default_factory=dict)
     fields: dict[str, Field] = dataclasses.field(default_factory=dict)
-    kept: list[int] = dataclasses.field(default_factory=list)
+    kept: np.ndarray = dataclasses.field(default_factory=lambda: np.arange(0))
 
     def parsed_valid(self) -> dict[str, ParsedColumn]:
         """Each column of `valid` as `parse_column` reads it, taken from validation's reading of
@@ -301,6 +301,26 @@ def is_plain_text(s: pd.Series) -> bool:
     return not pc.any(pc.match_substring_regex(arr, EDGE_WHITESPACE)).as_py()
 
 
+def _datetimes(stamps: pd.Series, distinct: Distinct) -> pd.Series:
+    """`pd.to_datetime(stamps)`, converting each distinct value once: `stamps` (Timestamps or
+    None) is a function of the column's distinct values, which `distinct` holds. The values go
+    to `to_datetime` in order of first appearance, a missing one last, as it would meet them."""
+    if distinct.mixed:
+        return pd.to_datetime(stamps)
+    present = stamps.notna().to_numpy()
+    codes, first_rows = np.unique(distinct.codes[present], return_index=True)
+    order = np.argsort(first_rows, kind="stable")  # distinct values by first appearance
+    rows = np.flatnonzero(present)[first_rows[order]]
+    missing = np.flatnonzero(~present)[:1]
+    converted = pd.to_datetime(stamps.iloc[np.concatenate([rows, missing])])
+    if not len(missing):
+        converted = pd.concat([converted, pd.Series([pd.NaT], dtype=converted.dtype)])
+    position = np.zeros(int(distinct.codes.max(initial=0)) + 1, dtype=np.int64)
+    position[codes[order]] = np.arange(len(rows))
+    picked = np.where(present, position[distinct.codes], len(rows))
+    return converted.iloc[picked].set_axis(stamps.index)
+
+
 def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     """Read a raw column as `field` says (type, user-missing codes)."""
     s = values.reset_index(drop=True)
@@ -351,9 +371,9 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         typed = parsed.where(ok & ~user_missing).astype("boolean")
     elif field.type in ("date", "datetime"):
         date_only = field.type == "date"
-        parsed = distinct.map(lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
-        ok = parsed.notna()
-        typed = pd.to_datetime(parsed.where(ok & ~user_missing))
+        stamps = distinct.map(lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
+        ok = stamps.notna()
+        typed = _datetimes(stamps.where(ok & ~user_missing), distinct)
     else:
         ok = ~blank
         if plain_text:
@@ -950,10 +970,11 @@ def validate(
     if on_row_error == "fail" and len(quarantine):
         raise _fail_on_rows(quarantine, dataset, file)
 
-    bad_rows = set(quarantine["row"].tolist())
-    keep = [i for i in range(len(data)) if i + 1 not in bad_rows]
-    valid = data.iloc[keep][present].copy()
-    valid.insert(0, ROW_COLUMN, pd.Series([i + 1 for i in keep], index=valid.index, dtype="int64"))
+    kept = np.ones(len(data), dtype=bool)
+    kept[quarantine["row"].to_numpy(dtype=np.int64) - 1] = False
+    keep = np.flatnonzero(kept)
+    valid = data[present] if kept.all() else data.iloc[keep][present]
+    valid.insert(0, ROW_COLUMN, pd.Series(keep + 1, index=valid.index, dtype="int64"))
     valid = valid.reset_index(drop=True)
     warnings = _warnings(table, own_codebook, unknown, missing_optional)
     warnings += id_year_warnings(codebook, data, year)
