@@ -627,8 +627,9 @@ def test_planted_canaries_reach_the_raw_files(canary_run: Path) -> None:
     assert (canary_run / "results" / "report.html").is_file()
 
 
-# Ingested and validated tables are the raw data in Parquet: they keep direct identifiers until
-# cleaning drops them. Everything else under results/ (and Snakemake's logs) must be free of them.
+# Where older runs kept raw rows, direct identifiers included, until cleaning: a wave is now
+# read, validated and cleaned in one job (prepare_wave), so none may exist. Everything under
+# results/ (and Snakemake's logs) must be free of identifiers.
 INTERMEDIATE = ("results/ingest/", "results/validated/")
 
 
@@ -639,20 +640,18 @@ def canary_hits(root: Path) -> list[str]:
 
 def test_no_canary_leaks_into_any_output(canary_run: Path) -> None:
     need_pdftotext()
-    where = [h for h in canary_hits(canary_run) if not h.startswith(INTERMEDIATE)]
+    where = canary_hits(canary_run)
     assert not where, "identifying canary values found in outputs:\n" + "\n".join(where)
 
 
-def test_no_raw_rows_with_identifiers_are_left_behind(canary_run: Path) -> None:
-    """Ingested and validated tables (raw rows, identifiers included) are temp() files: gone
-    once cleaning has run, and recorded in the manifest as temporary."""
-    leftovers = [p for folder in INTERMEDIATE for p in (canary_run / folder).rglob("*.parquet")]
-    assert not leftovers, leftovers
-    where = [h for h in canary_hits(canary_run) if h.startswith(INTERMEDIATE)]
-    assert not where, "identifying canary values in intermediate tables:\n" + "\n".join(where)
+def test_no_raw_rows_with_identifiers_are_written(canary_run: Path) -> None:
+    """Raw rows (identifiers included) never reach the disk: no folder of ingested or validated
+    tables, and no temporary output in the manifest."""
+    written = [folder for folder in INTERMEDIATE if (canary_run / folder).exists()]
+    assert not written, written
     manifest = json.loads((canary_run / "results/provenance/manifest.json").read_text("utf-8"))
     temporary = [p for p, e in manifest["outputs"].items() if e.get("temporary")]
-    assert temporary and all(p.startswith(INTERMEDIATE) for p in temporary), temporary
+    assert not temporary, temporary
 
 
 def test_the_pseudonym_key_appears_nowhere(canary_run: Path) -> None:
