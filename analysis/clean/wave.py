@@ -264,7 +264,7 @@ def clean(
             summary += _missing_rows(field, column.user_missing, column.code_text)
         if _has_missing_codes(field):
             reasons[name] = _missing_reason_column(field, column.user_missing, column.code_text)
-    frame = pd.DataFrame(typed, index=valid.index)
+    frame = pd.DataFrame(typed, index=valid.index, copy=False)
     derived, derived_specs = derive(frame, dataset, codebook)
 
     dropped = _dropped(codebook, dataset)
@@ -327,7 +327,7 @@ def clean(
 
     key_columns = [k for k in codebook.primary_key if k in columns]
     order = key_columns + [c for c in columns if c not in key_columns]
-    data = pd.DataFrame({c: columns[c] for c in order}, index=valid.index)
+    data = pd.DataFrame({c: columns[c] for c in order}, index=valid.index, copy=False)
     if key_columns:
         data = data.sort_values(key_columns, kind="mergesort", na_position="last")
     data = data.reset_index(drop=True)

@@ -331,7 +331,7 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     obj = s if is_number or plain_text else s.astype(object)
     if plain_text:  # what per_value(obj, _is_blank) and per_value(obj, code_text) give
         text = pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object)
-        blank = s.isna() | (text == "")
+        blank = pd.Series(np.asarray(s.isna() | (s == ""), dtype=bool), index=s.index)
     else:
         distinct = Distinct(obj)
         blank = pd.Series(distinct.map_array(_is_blank, bool), index=s.index)
@@ -376,8 +376,14 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         typed = _datetimes(stamps.where(ok & ~user_missing), distinct)
     else:
         ok = ~blank
-        if plain_text:
-            typed = text.where(checked).astype("string")
+        if plain_text:  # text.where(checked).astype("string"), in Arrow
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            cells = pa.array(s.array).cast(pa.large_string())
+            keep = pa.array(checked.to_numpy(dtype=bool))
+            kept = pc.if_else(keep, cells, pa.scalar(None, pa.large_string()))
+            typed = pd.Series(pd.arrays.ArrowStringArray(kept), index=s.index)
         else:
             as_text = lambda v: v if isinstance(v, str) else code_text(v)  # noqa: E731
             typed = distinct.map_text(as_text, checked)
