@@ -555,7 +555,7 @@ def _row_problems(name: str, field: Field, parsed: ParsedColumn, raw: pd.Series)
             ),
         )
     if field.unique:
-        dup = good & parsed.typed.astype(object).where(good).duplicated(keep=False)
+        dup = good & parsed.typed.duplicated(keep=False)  # missing values are not good
         add(dup, "not_unique", lambda v: f"{shown(v)} appears more than once; it must be unique")
     return problems
 
@@ -580,14 +580,17 @@ def _key_problems(codebook: Codebook, parsed: dict[str, ParsedColumn]) -> list[d
     complete = pd.Series(True, index=parsed[key[0]].blank.index)
     for k in key:
         complete &= ~parsed[k].blank
-    key_text = pd.Series(
-        [
-            " | ".join(parts)
-            for parts in zip(*(parsed[k].code_text.fillna("") for k in key), strict=True)
-        ],
-        index=complete.index,
-        dtype=object,
-    )
+    if len(key) == 1:  # its code text is the key text (" | ".join of one part)
+        key_text = parsed[key[0]].code_text.fillna("").astype(object)
+    else:
+        key_text = pd.Series(
+            [
+                " | ".join(parts)
+                for parts in zip(*(parsed[k].code_text.fillna("") for k in key), strict=True)
+            ],
+            index=complete.index,
+            dtype=object,
+        )
     dup = complete & key_text.duplicated(keep=False)
     label = ",".join(key)
     groups: dict[str, list[int]] = {}
