@@ -135,7 +135,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines += carried(results["scale"])
     lines += [
         "The floor reads the same .sav with pyreadstat and writes Parquet, nothing else. "
-        "`ingest_validate_clean` adds up the three stages; its peak is the largest of theirs.",
+        "`prepare` reads, validates and cleans the wave in one process (the workflow's "
+        "prepare_wave job); `ingest_validate_clean` is its figure for the targets.",
         "",
         *scale_table(results["scale"]),
     ]

@@ -13,8 +13,9 @@ from benchmarks.scale_data import write_scaled_sav
 from benchmarks.stage import STAGES
 from benchmarks.stats import summary
 
-#: The stages the "ingest-validate-clean within 2x the floor" target adds up.
-IVC = ("ingest", "validate", "clean")
+#: The stages the "ingest-validate-clean within 3x the floor" target adds up: one, as the
+#: workflow's prepare_wave job reads, validates and cleans a wave in one process.
+IVC = ("prepare",)
 
 
 class StageFailed(RuntimeError):

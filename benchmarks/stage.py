@@ -1,8 +1,9 @@
 """One pipeline stage on one scaled survey, run in a fresh process so its peak memory is its own.
 
 ``python -m benchmarks.stage STAGE --sav FILE --work DIR --root REPO`` runs STAGE (``floor``,
-``ingest``, ``validate``, ``clean`` or ``models``) the way the workflow's adapter does (reading the
-previous stage's output from DIR, writing its own there) and prints one JSON line: seconds spent on
+``prepare`` or ``models``) the way the workflow's adapter does (``prepare``: read, validate and
+clean one wave in one process, as the workflow's prepare_wave job; ``models`` reads the cleaned
+wave from DIR; each writes its outputs there) and prints one JSON line: seconds spent on
 the work (imports excluded; wall clock and CPU), the process's peak resident memory, and the rows
 it produced.
 """
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 DATASET = "officer_survey"
-STAGES = ("floor", "ingest", "validate", "clean", "models")
+STAGES = ("floor", "prepare", "models")
 
 
 def peak_rss_mb() -> float:
@@ -42,48 +43,34 @@ def _floor(sav: Path, work: Path, root: Path) -> int:
     return len(frame)
 
 
-def _ingest(sav: Path, work: Path, root: Path) -> int:
-    from analysis.io import read_raw, write_ingested
-
-    table = read_raw(sav, dataset=DATASET)
-    write_ingested(table, work / "ingest.parquet", work / "ingest.meta.json")
-    return len(table.data)
-
-
-def _validate(sav: Path, work: Path, root: Path) -> int:
-    from analysis.io import read_ingested, write_ingested
-    from analysis.tables import write_csv, write_json
-    from analysis.validate.codebook import load_codebook
-    from analysis.validate.wave import validate
-
-    table = read_ingested(work / "ingest.parquet", work / "ingest.meta.json")
-    result = validate(
-        table,
-        load_codebook(root / "data" / "raw" / DATASET / "codebook.json"),
-        dataset=DATASET,
-        file=str(sav),
-        on_row_error="quarantine",
-    )
-    valid = dataclasses.replace(table, data=result.valid)
-    write_ingested(valid, work / "valid.parquet", work / "valid.meta.json")
-    write_csv(result.quarantine, work / "quarantine.csv")
-    write_json(result.report, work / "validate.report.json")
-    return len(result.valid)
-
-
-def _clean(sav: Path, work: Path, root: Path) -> int:
+def _prepare(sav: Path, work: Path, root: Path) -> int:
+    """As workflow/scripts/prepare_wave.py: read, validate, write the quarantine, clean."""
     from analysis.clean.pseudonymise import EXAMPLE_KEY
     from analysis.clean.wave import clean
-    from analysis.io import read_ingested
+    from analysis.io import as_stored, read_raw
     from analysis.tables import write_csv, write_json, write_parquet
     from analysis.validate.codebook import load_codebook
+    from analysis.validate.wave import refuse_wave_without_valid_rows, validate, with_file_missing
 
+    table = as_stored(read_raw(sav, dataset=DATASET))
+    own_codebook = load_codebook(root / "data" / "raw" / DATASET / "codebook.json")
+    checked = validate(
+        table, own_codebook, dataset=DATASET, file=str(sav), on_row_error="quarantine"
+    )
+    write_csv(checked.quarantine, work / "quarantine.csv")
+    write_json(checked.report, work / "validate.report.json")
+    quarantine = str(work / "quarantine.csv")
+    refuse_wave_without_valid_rows(
+        len(checked.valid), checked.report, quarantine, DATASET, str(sav)
+    )
+    valid = dataclasses.replace(table, data=checked.valid)
     result = clean(
-        read_ingested(work / "valid.parquet", work / "valid.meta.json").data,
-        load_codebook(root / "data" / "raw" / DATASET / "codebook.json"),
+        valid.data,
+        with_file_missing(own_codebook, valid),
         dataset=DATASET,
         wave=sav.stem,
         key=EXAMPLE_KEY,  # synthetic scaled data, never real: load_key would refuse it
+        parsed=checked.parsed_valid(),
     )
     write_parquet(result.data, work / "clean.parquet")
     write_csv(result.data, work / "clean.csv")
@@ -106,9 +93,7 @@ def _models(sav: Path, work: Path, root: Path) -> int:
 
 RUNNERS: dict[str, Callable[[Path, Path, Path], int]] = {
     "floor": _floor,
-    "ingest": _ingest,
-    "validate": _validate,
-    "clean": _clean,
+    "prepare": _prepare,
     "models": _models,
 }
 

@@ -397,3 +397,36 @@ def test_full_disk_is_told_with_the_file_and_leaves_no_partial_file(small_disk, 
     assert "no space left on device" in message.lower() and str(target) in message, message
     assert getattr(caught.value, "file", None) == str(target)
     assert list(small_disk.iterdir()) == []  # neither the file nor its temporary remains
+
+
+def test_cleaning_reuses_the_typing_of_validation_with_the_same_result(tmp_path, sample, codebook):
+    """The workflow cleans with validation's reading of each cell (`parsed_valid`); with rows
+    quarantined (so the reading is cut to the valid rows) it must give what reading again gives,
+    dates and user-missing codes included, down to the Parquet bytes."""
+    import dataclasses
+
+    from analysis.clean.pseudonymise import EXAMPLE_KEY
+    from analysis.clean.wave import clean
+    from analysis.tables import write_parquet
+    from analysis.validate.wave import with_file_missing
+
+    frame, meta = sample
+    bad = frame.copy()
+    bad.loc[[3, 16], "age"] = 250
+    bad.loc[[5], "rank"] = 7
+    bad.loc[[8], "interview_date"] = "2199-01-01"  # after the wave's year: quarantined
+    path = write_sav(bad, meta, tmp_path / "2025.sav")
+    table = read_raw(path, DATASET)
+    result = validate(table, codebook, dataset=DATASET, file=str(path))
+    assert 0 < result.report["rows_quarantined"] < len(bad)
+    valid = dataclasses.replace(table, data=result.valid)
+    cleaning = with_file_missing(codebook, valid)
+    args = {"dataset": DATASET, "wave": "2025", "key": EXAMPLE_KEY}
+    reused = clean(valid.data, cleaning, parsed=result.parsed_valid(), **args)
+    again = clean(valid.data, cleaning, **args)
+    pd.testing.assert_frame_equal(reused.data, again.data)
+    pd.testing.assert_frame_equal(reused.missing_summary, again.missing_summary)
+    assert reused.codebook == again.codebook
+    write_parquet(reused.data, tmp_path / "reused.parquet")
+    write_parquet(again.data, tmp_path / "again.parquet")
+    assert (tmp_path / "reused.parquet").read_bytes() == (tmp_path / "again.parquet").read_bytes()

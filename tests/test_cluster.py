@@ -115,7 +115,7 @@ def test_the_snakefile_refuses_an_environment_key_under_the_slurm_profile(
         root,
         "--profile",
         "workflow/profiles/slurm",
-        "results/ingest/officer_survey/2025.parquet",
+        "results/clean/officer_survey/2025.parquet",
         check=False,
         env={"WPS_PSEUDONYM_KEY": "s3cret-key", "SLURM_CONF": str(tmp_path / "no-slurm.conf")},
     )
@@ -123,4 +123,4 @@ def test_the_snakefile_refuses_an_environment_key_under_the_slurm_profile(
     assert done.returncode != 0
     assert "pseudonymisation key is set only in the environment variable" in output, output
     assert "s3cret-key" not in output
-    assert not (root / "results" / "ingest" / "officer_survey" / "2025.parquet").exists()
+    assert not (root / "results" / "clean" / "officer_survey" / "2025.parquet").exists()

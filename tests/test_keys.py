@@ -189,7 +189,7 @@ def test_a_run_warns_once_on_the_console_and_keeps_its_tables_owner_only(
     root = copy_project(tmp_path / "project")
     done = run_snakemake(root, "results/clean/training/2024.parquet", cores=1)
     assert done.stderr.count("PUBLIC example key") == 1, done.stderr[-3000:]
-    log = root / "results" / "logs" / "clean_wave" / "training" / "2024.log"
+    log = root / "results" / "logs" / "prepare_wave" / "training" / "2024.log"
     assert "PUBLIC example key" in log.read_text(encoding="utf-8")
     results = root / "results"
     for rel in ("clean/training/2024.parquet", "clean/training/2024.csv", "quarantine/training"):

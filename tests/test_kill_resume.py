@@ -3,14 +3,14 @@
 Issue 14, attack 3: after kills at random moments and resumes, a figure was left 0 bytes with its
 PNG and alt text missing, `snakemake -n` had nothing to do and `wps audit` said OK. Here one run
 is killed (SIGKILL to its whole process group, and to any process of its session that left the
-group, as a power cut would) at five moments chosen by what has appeared on disk, from ingest
-to the report. After each kill it is resumed exactly as the README says: `make unlock`, then
-`make run` (the Makefile's own recipe: flock, `--rerun-incomplete --keep-going`, the sweep of
-temporary rows, the report). The end must be byte-identical to the uninterrupted run of the
-session, with the same set of files, nothing left to do and `wps audit` clean. Then the issue's
-own damage (an empty SVG, its PNG and alt text gone) must be caught by the audit and redone by
-`make run`. What each kill left (half-written files, stray processes) is in kills.json beside
-the killed copy, for a reader of a failure.
+group, as a power cut would) at five moments chosen by what has appeared on disk, from a wave
+being prepared to the report. After each kill it is resumed exactly as the README says: `make
+unlock`, then `make run` (the Makefile's own recipe: flock, `--rerun-incomplete --keep-going`,
+the sweep of temporary rows, the report). The end must be byte-identical to the uninterrupted
+run of the session, with the same set of files, nothing left to do and `wps audit` clean. Then
+the issue's own damage (an empty SVG, its PNG and alt text gone) must be caught by the audit and
+redone by `make run`. What each kill left (half-written files, stray processes) is in kills.json
+beside the killed copy, for a reader of a failure.
 """
 
 from __future__ import annotations
@@ -101,9 +101,15 @@ def run_make(root: Path, target: str, env: dict[str, str]) -> subprocess.Complet
 # ---- the moments of a run, told by what is on disk ---------------------------------------------
 
 
-def ingested_rows_on_disk(root: Path, _group: int) -> bool:
-    """Ingest has written a wave's raw rows (temporary tables with identifiers)."""
-    return any((root / "results" / "ingest").rglob("*.parquet"))
+def wave_being_prepared(root: Path, _group: int) -> bool:
+    """A wave's one job (read, validate, clean) has started: its log is open, its cleaned wave
+    not written yet."""
+    results = root / "results"
+    for log in (results / "logs" / "prepare_wave").rglob("*.log"):
+        wave = log.relative_to(results / "logs" / "prepare_wave").with_suffix("")
+        if not (results / "clean" / wave.with_suffix(".csv")).exists():
+            return True
+    return False
 
 
 def figure_half_saved(root: Path, _group: int) -> bool:
@@ -141,7 +147,7 @@ class Moment:
 
 
 MOMENTS = (
-    Moment("ingest outputs on disk", ingested_rows_on_disk),
+    Moment("a wave being prepared", wave_being_prepared),
     Moment("a figure half saved", figure_half_saved),
     Moment("briefs being rendered", brief_being_rendered),
     Moment("the manifest being written", manifest_being_written),

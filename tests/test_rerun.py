@@ -290,7 +290,7 @@ def test_added_estimate_plans_only_that_datasets_estimation_and_its_readers(
     )
     others = {k for k in estimate_added.planned if dict(k[1]).get("dataset", SURVEY) != SURVEY}
     assert not others, f"jobs of other datasets planned: {sorted(others)}"
-    for rule in ("ingest_wave", "clean_wave", "fit_model"):
+    for rule in ("prepare_wave", "fit_model"):
         assert not of_rules(estimate_added.planned, [rule]), f"{rule} planned"
 
 

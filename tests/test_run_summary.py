@@ -74,4 +74,41 @@ def test_one_failing_dataset_does_not_stop_the_others(tmp_path: Path):
     assert (root / "results" / "clean" / "officer_survey" / "2023.parquet").is_file()
     assert "1 job(s) failed; the others ran:" in output, output[-3000:]
     assert output.count("1 job(s) failed") == 1
-    assert "rule ingest_wave failed on data/raw/training/2024.dta" in output
+    assert "rule prepare_wave failed on data/raw/training/2024.dta" in output
+
+
+@pytest.mark.skipif(not snakemake_executable().is_file(), reason="snakemake not installed")
+def test_a_wave_with_no_valid_row_stops_and_keeps_its_quarantine(tmp_path: Path):
+    """Every row quarantined: the wave's one job fails (Snakemake deletes its outputs), and the
+    message names the quarantine kept beside the job's log, owner-only."""
+    import hashlib
+    import stat
+
+    root = copy_project(tmp_path / "project")
+    codebook = root / "data" / "raw" / "training" / "codebook.json"
+    data = json.loads(codebook.read_text(encoding="utf-8"))
+    pre = next(f for f in data["fields"] if f["name"] == "pre_score")
+    pre["constraints"]["maximum"] = -1  # no score fits: every row out of range
+    codebook.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    sums = root / "data" / "raw" / "SHA256SUMS"
+    digest = hashlib.sha256(codebook.read_bytes()).hexdigest()
+    sums.write_text(
+        "".join(
+            f"{digest}  training/codebook.json\n"
+            if line.endswith("training/codebook.json")
+            else line + "\n"
+            for line in sums.read_text(encoding="utf-8").splitlines()
+        ),
+        encoding="utf-8",
+    )
+    done = run_snakemake(root, "results/clean/training/2024.parquet", cores=1, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    kept = "results/logs/prepare_wave/training/2024.quarantine.csv"
+    log = (root / "results/logs/prepare_wave/training/2024.log").read_text(encoding="utf-8")
+    assert "0 valid rows" in log and kept in log, log[-3000:]
+    assert "rule prepare_wave failed" in output, output[-3000:]
+    quarantine = root / kept
+    assert "out_of_range" in quarantine.read_text(encoding="utf-8")
+    assert stat.S_IMODE(quarantine.stat().st_mode) == 0o600
+    assert not (root / "results/clean/training/2024.parquet").exists()

@@ -494,18 +494,12 @@ def test_new_wave_plans_only_its_own_jobs(grown_run: GrownRun) -> None:
         f"adding wave 2027 also plans jobs of other waves: {other_waves(planned)}"
     )
     rules = Counter(j.rule for j in planned)
-    for rule in ("ingest_wave", "validate_wave", "clean_wave", "write_manifest"):
+    for rule in ("prepare_wave", "write_manifest"):
         assert rules[rule] == 1, f"{rule}: planned {rules[rule]} jobs, expected 1"
     # A dry run stops at a checkpoint (the wave's findings): what comes after shows in the real
-    # run.
-    # one findings job per wave describes its inputs and builds all of its briefs' findings
-    per_wave = (
-        "ingest_wave",
-        "validate_wave",
-        "clean_wave",
-        "estimate_survey",
-        "build_findings",
-    )
+    # run. One findings job per wave describes its inputs, draws its figures and builds all of
+    # its briefs' findings.
+    per_wave = ("prepare_wave", "estimate_survey", "build_findings")
     models = load_plan(grown_run.root / "config" / "plan.yaml")[SURVEY].get("models", [])
     ran = Counter(j.rule for j in grown_run.ran_2027)
     assert not other_waves(grown_run.ran_2027), (
@@ -635,8 +629,9 @@ def test_planted_canaries_reach_the_raw_files(canary_run: Path) -> None:
     assert (canary_run / "results" / "report.html").is_file()
 
 
-# Ingested and validated tables are the raw data in Parquet: they keep direct identifiers until
-# cleaning drops them. Everything else under results/ (and Snakemake's logs) must be free of them.
+# Where older runs kept raw rows, direct identifiers included, until cleaning: a wave is now
+# read, validated and cleaned in one job (prepare_wave), so none may exist. Everything under
+# results/ (and Snakemake's logs) must be free of identifiers.
 INTERMEDIATE = ("results/ingest/", "results/validated/")
 
 
@@ -647,20 +642,18 @@ def canary_hits(root: Path) -> list[str]:
 
 def test_no_canary_leaks_into_any_output(canary_run: Path) -> None:
     need_pdftotext()
-    where = [h for h in canary_hits(canary_run) if not h.startswith(INTERMEDIATE)]
+    where = canary_hits(canary_run)
     assert not where, "identifying canary values found in outputs:\n" + "\n".join(where)
 
 
-def test_no_raw_rows_with_identifiers_are_left_behind(canary_run: Path) -> None:
-    """Ingested and validated tables (raw rows, identifiers included) are temp() files: gone
-    once cleaning has run, and recorded in the manifest as temporary."""
-    leftovers = [p for folder in INTERMEDIATE for p in (canary_run / folder).rglob("*.parquet")]
-    assert not leftovers, leftovers
-    where = [h for h in canary_hits(canary_run) if h.startswith(INTERMEDIATE)]
-    assert not where, "identifying canary values in intermediate tables:\n" + "\n".join(where)
+def test_no_raw_rows_with_identifiers_are_written(canary_run: Path) -> None:
+    """Raw rows (identifiers included) never reach the disk: no folder of ingested or validated
+    tables, and no temporary output in the manifest."""
+    written = [folder for folder in INTERMEDIATE if (canary_run / folder).exists()]
+    assert not written, written
     manifest = json.loads((canary_run / "results/provenance/manifest.json").read_text("utf-8"))
     temporary = [p for p, e in manifest["outputs"].items() if e.get("temporary")]
-    assert temporary and all(p.startswith(INTERMEDIATE) for p in temporary), temporary
+    assert not temporary, temporary
 
 
 def test_the_pseudonym_key_appears_nowhere(canary_run: Path) -> None:
@@ -677,10 +670,10 @@ def test_without_a_key_the_run_stops_saying_how_to_set_one(
     assert "allow_example_key: true" in text
     config.write_text(text.replace("allow_example_key: true", "allow_example_key: false"), "utf-8")
     target = "results/clean/training/2024.parquet"
-    done = run_snakemake(root, target, "--forcerun", "clean_wave", check=False)
+    done = run_snakemake(root, target, "--forcerun", "prepare_wave", check=False)
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    assert "WPS_PSEUDONYM_KEY" in output and "clean_wave" in output, output[-3000:]
+    assert "WPS_PSEUDONYM_KEY" in output and "prepare_wave" in output, output[-3000:]
 
 
 # ---- interviews: consent and planted identifying details (bundled data) -----------------------

@@ -199,5 +199,5 @@ def derive(
     """Derived columns of `dataset` (same index as `data`) and their Table Schema fields."""
     derivations = DERIVATIONS.get(dataset, [])
     columns = {d.name: d.compute(data, codebook) for d in derivations}
-    frame = pd.DataFrame(columns, index=data.index)
+    frame = pd.DataFrame(columns, index=data.index, copy=False)
     return frame, [d.schema() for d in derivations]

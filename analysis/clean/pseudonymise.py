@@ -20,9 +20,9 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from analysis.errors import ConfigError
 from analysis.hashing import sha256_file
@@ -94,14 +94,20 @@ def pseudonym(value: object, key: bytes, dataset: str) -> str:
     return f"{dataset_prefix(dataset)}-{digest}"
 
 
-def keyed_sha256(key: bytes) -> Callable[[bytes], str]:
-    """HMAC-SHA256 (RFC 2104) of many messages under one key, as hex: ``hmac.new(key, message,
-    sha256).hexdigest()`` (a test checks), with the two padded key blocks hashed once and each
-    message costing two C-level hash copies (millions of IDs: seconds, not minutes)."""
+def _keyed_states(key: bytes) -> tuple[Any, Any]:
+    """The inner and outer SHA-256 states of HMAC (RFC 2104) with their padded key hashed."""
     block = hashlib.sha256().block_size
     padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+    return inner, outer
+
+
+def keyed_sha256(key: bytes) -> Callable[[bytes], str]:
+    """HMAC-SHA256 (RFC 2104) of many messages under one key, as hex: ``hmac.new(key, message,
+    sha256).hexdigest()`` (a test checks), with the two padded key blocks hashed once and each
+    message costing two C-level hash copies (millions of IDs: seconds, not minutes)."""
+    inner, outer = _keyed_states(key)
 
     def mac(message: bytes) -> str:
         digest = inner.copy()
@@ -111,6 +117,22 @@ def keyed_sha256(key: bytes) -> Callable[[bytes], str]:
         return result.hexdigest()
 
     return mac
+
+
+def keyed_sha256_all(key: bytes, messages: Iterable[bytes]) -> list[str]:
+    """``[keyed_sha256(key)(m) for m in messages]`` in one loop, with no Python call per
+    message (a test checks it against ``hmac.new``)."""
+    inner, outer = _keyed_states(key)
+    new_inner, new_outer = inner.copy, outer.copy
+    out: list[str] = []
+    append = out.append
+    for message in messages:
+        digest = new_inner()
+        digest.update(message)
+        result = new_outer()
+        result.update(digest.digest())
+        append(result.hexdigest())
+    return out
 
 
 def pseudonymise(values: pd.Series, key: bytes, dataset: str) -> pd.Series:
@@ -124,22 +146,22 @@ def pseudonymise(values: pd.Series, key: bytes, dataset: str) -> pd.Series:
 
     if not isinstance(key, bytes | bytearray) or not key:
         raise ValueError("the pseudonymisation key must be non-empty bytes")
-    from analysis.validate.wave import per_value
+    from analysis.validate.wave import is_plain_text, per_value, text_series
 
-    # one HMAC per distinct ID text: the texts are computed per distinct value, then factorised
+    # one HMAC per distinct ID text: the texts are computed per distinct value (a text column
+    # with no edge whitespace is its own text), then factorised
     present = values.notna().to_numpy()
-    codes, distinct = pd.factorize(per_value(values, _as_text).to_numpy()[present])
-    mac = keyed_sha256(bytes(key))
+    texts = values if is_plain_text(values) else per_value(values, _as_text)
+    codes, distinct = pd.factorize(texts.to_numpy(dtype=object)[present])
+    head = f"{dataset}\x1f"
+    digests = keyed_sha256_all(bytes(key), ((head + v).encode() for v in distinct))
     prefix = dataset_prefix(dataset)
-    head = f"{dataset}\x1f".encode()
-    mapping = {v: f"{prefix}-{mac(head + v.encode())[:HEX_CHARS]}" for v in sorted(distinct)}
-    if len(set(mapping.values())) != len(mapping):
+    pseudonyms = [f"{prefix}-{d[:HEX_CHARS]}" for d in digests]
+    if len(set(pseudonyms)) != len(pseudonyms):
         raise ValueError(f"pseudonym collision in dataset {dataset!r}; use a longer HEX_CHARS")
-    pseudonyms = np.array([mapping[v] for v in distinct], dtype=object)
-    result = np.full(len(values), None, dtype=object)
-    result[present] = pseudonyms[codes]
-    out = pd.Series(result, index=values.index, name=values.name, dtype="string")
-    return out
+    row_codes = np.zeros(len(values), dtype=np.int64)
+    row_codes[present] = codes
+    return text_series(pseudonyms, row_codes, present, values).rename(values.name)
 
 
 def _how(env_var: str) -> str:

@@ -453,7 +453,20 @@ def reads_like_free_text(field: Any, values: pd.Series) -> bool:
     if getattr(field, "categories", ()) or getattr(field, "enum", None) is not None:
         return False
     text = values.dropna().astype(str)
-    return not text.empty and bool((text.str.split().str.len() >= 4).mean() >= 0.2)
+    if text.empty:
+        return False
+    # only values with whitespace can have four words: the rest (IDs, codes) are not split
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from analysis.validate.wave import SPACE_CLASS
+
+    cells = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
+    spaced = np.asarray(pc.match_substring_regex(cells, SPACE_CLASS), dtype=bool)
+    candidates = text[spaced]
+    sentences = int((candidates.str.split().str.len() >= 4).sum()) if len(candidates) else 0
+    return sentences / len(text) >= 0.2
 
 
 def _guess_placeholder(text: str) -> str:

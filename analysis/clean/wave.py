@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,13 @@ from analysis.clean.redaction import (
 )
 from analysis.errors import WpsInputError
 from analysis.validate.codebook import Codebook, Field
-from analysis.validate.wave import ROW_COLUMN, parse_column, per_value
+from analysis.validate.wave import (
+    ROW_COLUMN,
+    Distinct,
+    ParsedColumn,
+    parse_column,
+    text_series,
+)
 
 LABEL_SUFFIX = "_label"
 MISSING_SUFFIX = "__missing"
@@ -89,12 +96,16 @@ def _dropped(codebook: Codebook, dataset: str) -> set[str]:
 def _label_column(typed: pd.Series, field: Field) -> pd.Series:
     labels = field.labels()
     categories = list(dict.fromkeys(labels.values()))
-    values = per_value(typed, lambda v: None if pd.isna(v) else labels.get(v))
-    # codes straight from the labels (what pd.Categorical(values, categories) computes)
+    # codes straight from the labels (what pd.Categorical(values, categories) computes), found
+    # once per distinct value
     position = {label: i for i, label in enumerate(categories)}
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.array([position.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
-    label_codes = table[np.where(codes < 0, len(uniques), codes)]
+    distinct = Distinct(typed)
+    if distinct.mixed:
+        values = typed.map(lambda v: None if pd.isna(v) else labels.get(v))
+        label_codes = pd.Categorical(values, categories=categories).codes
+    else:
+        table = distinct.map(lambda v: -1 if pd.isna(v) else position.get(labels.get(v), -1))
+        label_codes = table.to_numpy(dtype=np.int64)
     label = pd.Categorical.from_codes(label_codes, categories=categories)
     return pd.Series(label, index=typed.index)
 
@@ -115,10 +126,12 @@ def _missing_reason_column(field: Field, user_missing: pd.Series, text: pd.Serie
             return None
         return field.missing_reason(str(code)) or str(code)
 
-    out = np.full(len(text), None, dtype=object)  # reason(NA) is None: only codes are looked up
+    # reason(NA) is None: only the codes cells held are looked up, once per distinct code
     held = user_missing.to_numpy(dtype=bool)
-    out[held] = per_value(text[held], reason).to_numpy()
-    return pd.Series(out, index=text.index).astype("string")
+    codes = np.zeros(len(text), dtype=np.int64)
+    held_codes, distinct = pd.factorize(text.to_numpy(dtype=object)[held], use_na_sentinel=False)
+    codes[held] = held_codes
+    return text_series([reason(code) for code in distinct], codes, held, text)
 
 
 def _missing_reason_schema(field: Field) -> dict[str, Any]:
@@ -203,10 +216,21 @@ def _warn_undeclared_text(
 
 
 def clean(
-    valid: pd.DataFrame, codebook: Codebook, *, dataset: str, wave: str, key: bytes
+    valid: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    dataset: str,
+    wave: str,
+    key: bytes,
+    parsed: Mapping[str, ParsedColumn] | None = None,
 ) -> CleanResult:
-    """Turn validated rows (from `validate`) into the cleaned wave; see the module docstring."""
-    if ROW_COLUMN in valid.columns:
+    """Turn validated rows (from `validate`) into the cleaned wave; see the module docstring.
+
+    `parsed`: the columns as validation read them (`ValidationResult.parsed_valid`), so each
+    cell is typed once; a column not in it is read here."""
+    parsed_by_name = dict(parsed or {})
+    if ROW_COLUMN in valid.columns and not valid[ROW_COLUMN].is_monotonic_increasing:
+        parsed_by_name = {}  # read in another row order: read again
         valid = valid.sort_values(ROW_COLUMN, kind="mergesort")
     valid = valid.reset_index(drop=True)
     unknown = [str(c) for c in valid.columns if c != ROW_COLUMN and c not in codebook.fields]
@@ -221,9 +245,11 @@ def clean(
     summary: list[dict] = []
     for name in present:
         field = codebook.fields[name]
-        parsed = parse_column(valid[name], field)
-        if parsed.bad_type.any():
-            bad = parsed.bad_type.to_numpy()
+        column = (
+            parsed_by_name[name] if name in parsed_by_name else parse_column(valid[name], field)
+        )
+        if column.bad_type.any():
+            bad = column.bad_type.to_numpy()
             rows = valid[ROW_COLUMN][bad] if ROW_COLUMN in valid else np.flatnonzero(bad) + 1
             raise WpsInputError(
                 f"values that are not of type {field.type} reached cleaning",
@@ -233,12 +259,12 @@ def clean(
                 rows=[int(r) for r in rows],
                 hint="clean only the `valid` table returned by analysis.validate.wave.validate",
             )
-        typed[name] = parsed.typed
+        typed[name] = column.typed
         if field.identifier != "direct":
-            summary += _missing_rows(field, parsed.user_missing, parsed.code_text)
+            summary += _missing_rows(field, column.user_missing, column.code_text)
         if _has_missing_codes(field):
-            reasons[name] = _missing_reason_column(field, parsed.user_missing, parsed.code_text)
-    frame = pd.DataFrame(typed, index=valid.index)
+            reasons[name] = _missing_reason_column(field, column.user_missing, column.code_text)
+    frame = pd.DataFrame(typed, index=valid.index, copy=False)
     derived, derived_specs = derive(frame, dataset, codebook)
 
     dropped = _dropped(codebook, dataset)
@@ -301,7 +327,7 @@ def clean(
 
     key_columns = [k for k in codebook.primary_key if k in columns]
     order = key_columns + [c for c in columns if c not in key_columns]
-    data = pd.DataFrame({c: columns[c] for c in order}, index=valid.index)
+    data = pd.DataFrame({c: columns[c] for c in order}, index=valid.index, copy=False)
     if key_columns:
         data = data.sort_values(key_columns, kind="mergesort", na_position="last")
     data = data.reset_index(drop=True)

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from analysis.errors import IngestError, WpsInputError
 from analysis.io.sniff import FORMAT_BY_EXTENSION, check_file, sniff
-from analysis.io.store import read_ingested, write_ingested
+from analysis.io.store import as_stored, read_ingested, write_ingested
 from analysis.io.table import RawTable
 
 __all__ = [
     "FORMAT_BY_EXTENSION",
     "RawTable",
+    "as_stored",
     "read_ingested",
     "read_raw",
     "sniff",

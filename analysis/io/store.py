@@ -28,10 +28,20 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _null_marker(values: list[Any]) -> str:
-    """How an object column writes its missing cells: "none", "nan" or "nat" (the commonest)."""
+def _null_mask(values: np.ndarray) -> np.ndarray:
+    """Which cells of an object array `_is_null` calls missing: `pd.isna` finds candidates in
+    C (it also counts pd.NA and NumPy's NaT as missing), and only those few are checked."""
+    mask = np.asarray(pd.isna(values), dtype=bool).copy()
+    for i in np.flatnonzero(mask):
+        mask[i] = _is_null(values[i])
+    return mask
+
+
+def _null_marker(nulls: np.ndarray) -> str:
+    """How an object column writes its missing cells (`nulls`: those cells): "none", "nan" or
+    "nat" (the commonest)."""
     counts = {"none": 0, "nan": 0, "nat": 0}
-    for value in values:
+    for value in nulls:
         if value is None:
             counts["none"] += 1
         elif value is pd.NaT:
@@ -44,26 +54,37 @@ def _null_marker(values: list[Any]) -> str:
 _NULLS = {"none": None, "nan": float("nan"), "nat": pd.NaT}
 
 
-def _object_kind(values: list[Any]) -> str:
-    """The one arrow type that holds every non-null value, or "json" for a mixture."""
+def _value_kind(value: Any) -> str:
+    """The arrow kind of one non-null value."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dt.datetime):
+        return "datetime" if value.tzinfo is None else "json"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, dt.time):
+        return "time"
+    return "json"
+
+
+def _object_kind(values: np.ndarray) -> str:
+    """The one arrow type that holds every non-null value, or "json" for a mixture.
+
+    A value's kind follows from its type, except a datetime's (time zone or not): one value of
+    each type is looked at, every value only of datetime types."""
+    last_of_type = dict(zip(map(type, values), values, strict=True))
     kinds = set()
-    for value in values:
-        if isinstance(value, bool):
-            kinds.add("bool")
-        elif isinstance(value, int):
-            kinds.add("int")
-        elif isinstance(value, float):
-            kinds.add("float")
-        elif isinstance(value, str):
-            kinds.add("str")
-        elif isinstance(value, dt.datetime):
-            kinds.add("datetime" if value.tzinfo is None else "json")
-        elif isinstance(value, dt.date):
-            kinds.add("date")
-        elif isinstance(value, dt.time):
-            kinds.add("time")
+    for kind_type, value in last_of_type.items():
+        if issubclass(kind_type, dt.datetime):
+            kinds.update(_value_kind(v) for v in values if type(v) is kind_type)
         else:
-            kinds.add("json")
+            kinds.add(_value_kind(value))
     if len(kinds) == 1:
         return kinds.pop()
     return "json"
@@ -106,9 +127,14 @@ def _arrow_column(series: pd.Series) -> tuple[pa.Array, str | None]:
         if pd.api.types.is_float_dtype(series.dtype) and isinstance(series.dtype, np.dtype):
             return pa.array(series.to_numpy(), from_pandas=False), None  # NaN stays NaN
         return pa.array(series, from_pandas=True), None
-    present = [v for v in series.tolist() if not _is_null(v)]
-    kind = _object_kind(present) if present else "str"
-    values = [None if _is_null(v) else _plain(v) for v in series.tolist()]
+    cells = series.to_numpy(dtype=object)
+    null = _null_mask(cells)
+    present = cells[~null]
+    kind = _object_kind(present) if len(present) else "str"
+    if any(issubclass(t, np.generic) for t in set(map(type, present))):
+        values = [None if is_null else _plain(v) for v, is_null in zip(cells, null, strict=True)]
+    else:
+        values = np.where(null, None, cells).tolist()
     if kind == "json":
         return pa.array([_encode(v) for v in values], type=pa.string()), "json"
     arrow_type = {
@@ -141,12 +167,12 @@ def _labels_from_json(data: dict[str, list[dict[str, str]]]) -> dict[str, dict[A
     }
 
 
-def write_ingested(table: RawTable, parquet: Path, meta: Path) -> None:
-    """Write ``table`` as Parquet (no index, columns in order) and its metadata as JSON."""
+def _stored_form(table: RawTable, file: Path | None = None) -> tuple[pa.Table, dict[str, Any]]:
+    """The table as Arrow columns and its metadata as the JSON sidecar's dict."""
     df = table.data
     names = [str(c) for c in df.columns]
     if len(set(names)) != len(names):
-        raise IngestError("column names repeat after ingest", file=parquet)
+        raise IngestError("column names repeat after ingest", file=file)
     arrays, encoded, nulls = [], {}, {}
     for name, col in zip(names, df.columns, strict=True):
         array, encoding = _arrow_column(df[col])
@@ -154,13 +180,11 @@ def write_ingested(table: RawTable, parquet: Path, meta: Path) -> None:
         if encoding:
             encoded[name] = encoding
         if df[col].dtype == object:
-            marker = _null_marker(df[col].tolist())
+            cells = df[col].to_numpy(dtype=object)
+            marker = _null_marker(cells[_null_mask(cells)])
             if marker != "none":
                 nulls[name] = marker
     arrow = pa.Table.from_arrays(arrays, names=names) if names else pa.table({})
-    parquet.parent.mkdir(parents=True, exist_ok=True)
-    meta.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(arrow, parquet, compression="zstd", write_statistics=True)
     sidecar = {
         "meta_version": META_VERSION,
         "source_format": table.source_format,
@@ -181,8 +205,46 @@ def write_ingested(table: RawTable, parquet: Path, meta: Path) -> None:
         },
         "file_info": table.file_info,
     }
-    text = json.dumps(sidecar, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    meta.write_text(text + "\n", encoding="utf-8")
+    return arrow, sidecar
+
+
+def _sidecar_text(sidecar: dict[str, Any]) -> str:
+    return json.dumps(sidecar, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def write_ingested(table: RawTable, parquet: Path, meta: Path) -> None:
+    """Write ``table`` as Parquet (no index, columns in order) and its metadata as JSON."""
+    arrow, sidecar = _stored_form(table, parquet)
+    parquet.parent.mkdir(parents=True, exist_ok=True)
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(arrow, parquet, compression="zstd", write_statistics=True)
+    meta.write_text(_sidecar_text(sidecar) + "\n", encoding="utf-8")
+
+
+def _restored(df: pd.DataFrame, info: dict[str, Any]) -> RawTable:
+    """The table from its stored columns and sidecar: dtypes, label keys and mixed columns."""
+    for col, encoding in info.get("encoded_columns", {}).items():
+        if encoding == "json":
+            df[col] = pd.Series([_decode(v) for v in df[col].tolist()], dtype=object)
+    for col, dtype in info["dtypes"].items():
+        if str(df[col].dtype) != dtype:
+            df[col] = df[col].astype(dtype)
+    for col, marker in info.get("object_nulls", {}).items():
+        cells = df[col].to_numpy(dtype=object).copy()
+        cells[_null_mask(cells)] = _NULLS[marker]
+        df[col] = pd.Series(cells, index=df.index, dtype=object)
+    return RawTable(
+        data=df,
+        variable_labels=info["variable_labels"],
+        value_labels=_labels_from_json(info["value_labels"]),
+        missing_codes=info["missing_codes"],
+        source_format=info["source_format"],
+        encoding=info["encoding"],
+        missing_ranges={
+            c: [tuple(s) for s in spans] for c, spans in info["missing_ranges"].items()
+        },
+        file_info=info["file_info"],
+    )
 
 
 def read_ingested(parquet: Path, meta: Path) -> RawTable:
@@ -202,26 +264,18 @@ def read_ingested(parquet: Path, meta: Path) -> RawTable:
             file=parquet,
             hint="delete both and rerun the ingest step",
         )
-    for col, encoding in info.get("encoded_columns", {}).items():
-        if encoding == "json":
-            df[col] = pd.Series([_decode(v) for v in df[col].tolist()], dtype=object)
-    for col, dtype in info["dtypes"].items():
-        if str(df[col].dtype) != dtype:
-            df[col] = df[col].astype(dtype)
-    for col, marker in info.get("object_nulls", {}).items():
-        null = _NULLS[marker]
-        df[col] = pd.Series(
-            [null if _is_null(v) else v for v in df[col].tolist()], index=df.index, dtype=object
-        )
-    return RawTable(
-        data=df,
-        variable_labels=info["variable_labels"],
-        value_labels=_labels_from_json(info["value_labels"]),
-        missing_codes=info["missing_codes"],
-        source_format=info["source_format"],
-        encoding=info["encoding"],
-        missing_ranges={
-            c: [tuple(s) for s in spans] for c, spans in info["missing_ranges"].items()
-        },
-        file_info=info["file_info"],
-    )
+    return _restored(df, info)
+
+
+def as_stored(table: RawTable) -> RawTable:
+    """``table`` as `read_ingested` gives it back after `write_ingested`, without the disk: the
+    metadata through its JSON sidecar (plain Python codes and label keys), object columns
+    (Python values of any type) through Arrow; other columns come back as they are."""
+    arrow, sidecar = _stored_form(table)
+    info = json.loads(_sidecar_text(sidecar))
+    df = table.data.copy(deep=False)
+    df.columns = info["columns"]
+    for i, name in enumerate(info["columns"]):
+        if df[name].dtype == object:
+            df[name] = arrow.column(i).to_pandas().set_axis(df.index)
+    return _restored(df, info)

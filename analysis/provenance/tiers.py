@@ -46,6 +46,7 @@ RESTRICTED_FILES = (
     "interviews/*/*/quote_review.csv",  # every candidate quote, redacted, for a person's review
     "interviews/*/*/quotes_excluded.csv",  # quotes set aside, with reasons
     "tables/*/*/attrition.csv",  # training drop-outs by reason, n = 1 cells
+    "logs/prepare_wave/*/*.quarantine.csv",  # the quarantine of a wave refused for 0 valid rows
 )
 # Temporary tables with direct identifiers: deleted once cleaning has run.
 IDENTIFIER_FOLDERS = ("ingest", "validated")

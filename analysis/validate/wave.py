@@ -66,11 +66,36 @@ LABEL_DISAGREEMENTS_SHOWN = 10
 
 @dataclass
 class ValidationResult:
-    """Rows that passed (with `_row`), one quarantine row per problem, and the reconciliation."""
+    """Rows that passed (with `_row`), one quarantine row per problem, and the reconciliation;
+    `parsed` (every row, read the codebook's way) and `kept` (the valid rows' positions) let
+    cleaning reuse the typing (`parsed_valid`)."""
 
     valid: pd.DataFrame
     quarantine: pd.DataFrame
     report: dict[str, Any]
+    parsed: dict[str, ParsedColumn] = dataclasses.field(default_factory=dict)
+    fields: dict[str, Field] = dataclasses.field(default_factory=dict)
+    kept: np.ndarray = dataclasses.field(default_factory=lambda: np.arange(0))
+
+    def parsed_valid(self) -> dict[str, ParsedColumn]:
+        """Each column of `valid` as `parse_column` reads it, taken from validation's reading of
+        every row. Dates are read again: the time unit `pd.to_datetime` picks may depend on the
+        quarantined rows' dates."""
+        rows_in = self.report.get("rows_in", len(self.kept))
+        if len(self.kept) == rows_in:
+            return dict(self.parsed)
+        out = {}
+        for name, column in self.parsed.items():
+            field = self.fields[name]
+            if field.type in ("date", "datetime"):
+                out[name] = parse_column(self.valid[name], field)
+                continue
+            parts = {
+                part.name: getattr(column, part.name).iloc[self.kept].reset_index(drop=True)
+                for part in dataclasses.fields(ParsedColumn)
+            }
+            out[name] = ParsedColumn(**parts)
+        return out
 
 
 @dataclass
@@ -155,6 +180,79 @@ def _to_timestamp(value: Any, date_only: bool) -> pd.Timestamp | None:
     return ts.normalize() if date_only else ts
 
 
+class Distinct:
+    """A column factorised once, so several functions of its values (blank, code text, type)
+    each cost one call per distinct value; `map(func)` is `per_value(values, func)`.
+
+    Missing values (None, NaN, NaT, NA), which factorising folds together, are told apart by
+    type: `func` is called once for each kind, with the first such value."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.values = values
+        may_mix = values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
+        # might mix booleans with numbers (True == 1 would share one result): keep them apart
+        self.mixed = may_mix and pd.api.types.infer_dtype(values, skipna=True) in (
+            "mixed",
+            "mixed-integer",
+        )
+        if self.mixed:
+            return
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        self.uniques = pd.Series(uniques, dtype=values.dtype).astype(object).tolist()
+        missing = np.flatnonzero(codes < 0)
+        self.missing_examples: list[Any] = []
+        if len(missing):
+            if values.dtype == object:  # any mixture of None, NaN, NaT, NA
+                na_values = values.iloc[missing].astype(object).to_numpy()
+                kinds: dict[type, int] = {}
+                for v in na_values:
+                    if type(v) not in kinds:
+                        kinds[type(v)] = len(kinds)
+                        self.missing_examples.append(v)
+                kind_of = np.fromiter((kinds[type(v)] for v in na_values), np.int64, len(missing))
+            else:  # one kind of missing value per dtype
+                self.missing_examples = [values.iloc[missing[:1]].astype(object).iloc[0]]
+                kind_of = np.zeros(len(missing), dtype=np.int64)
+            codes = codes.astype(np.int64, copy=True)
+            codes[missing] = len(self.uniques) + kind_of
+        self.codes = codes
+
+    def _table(self, func: Callable[[Any], Any]) -> list[Any]:
+        """`func` of each distinct value, then of each kind of missing value."""
+        return [func(u) for u in self.uniques] + [func(v) for v in self.missing_examples]
+
+    def map(self, func: Callable[[Any], Any]) -> pd.Series:
+        """`values.astype(object).map(func)`, calling `func` once per distinct value."""
+        if self.mixed:
+            return self.values.map(func)
+        table = np.empty(len(self.uniques) + len(self.missing_examples), dtype=object)
+        table[:] = self._table(func)
+        return pd.Series(table[self.codes], index=self.values.index, dtype=object)
+
+    def map_array(self, func: Callable[[Any], Any], dtype: type) -> np.ndarray:
+        """`map(func)` as a NumPy array of `dtype` (booleans, for one)."""
+        if self.mixed:
+            return self.values.map(func).to_numpy(dtype=dtype)
+        return np.array(self._table(func), dtype=dtype)[self.codes]
+
+    def map_text(self, func: Callable[[Any], str | None], keep: pd.Series) -> pd.Series:
+        """`map(func).where(keep).astype("string")`, gathered by Arrow (no Python object per
+        row): `func` gives text or None."""
+        if self.mixed:
+            return self.map(func).where(keep).astype("string")
+        return text_series(self._table(func), self.codes, keep.to_numpy(dtype=bool), self.values)
+
+
+def text_series(table: list[str | None], codes: np.ndarray, keep: np.ndarray, like: pd.Series):
+    """A `string` Series (index of `like`) holding `table[code]` per row, NA where not `keep`:
+    what `pd.Series(values, dtype=object).astype("string")` gives, without the objects."""
+    import pyarrow as pa
+
+    texts = pa.array(table, type=pa.large_string())
+    picked = texts.take(pa.array(codes, mask=~keep))
+    return pd.Series(pd.arrays.ArrowStringArray(picked), index=like.index)
+
+
 def per_value(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     """`values.astype(object).map(func)`, calling `func` once per distinct value: coded columns
     repeat a handful of values, so this turns millions of Python calls into dozens.
@@ -164,28 +262,7 @@ def per_value(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     distinct values. Missing values (None, NaN, NaT, NA) are told apart by type only: `func` is
     called once for each kind. Object columns of mixed types fall back to element-wise mapping
     (booleans among numbers: True == 1 would share one result)."""
-    may_mix = values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
-    if may_mix and pd.api.types.infer_dtype(values, skipna=True) in ("mixed", "mixed-integer"):
-        return values.map(func)  # might mix booleans with numbers: keep them apart
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.empty(len(uniques), dtype=object)
-    table[:] = [func(u) for u in pd.Series(uniques, dtype=values.dtype).astype(object)]
-    results = np.empty(len(values), dtype=object)
-    known = codes >= 0
-    results[known] = table[codes[known]]
-    if not known.all():
-        # factorize folds None, NaN and NaT together: call func once per kind of missing value
-        missing = np.flatnonzero(~known)
-        kinds: dict[type, Any] = {}
-        na_values = values.iloc[missing].astype(object).to_numpy()
-        out = np.empty(len(missing), dtype=object)
-        for i, v in enumerate(na_values):
-            kind = type(v)
-            if kind not in kinds:
-                kinds[kind] = func(v)
-            out[i] = kinds[kind]
-        results[missing] = out
-    return pd.Series(results, index=values.index, dtype=object)
+    return Distinct(values).map(func)
 
 
 def _in_missing_range(obj: pd.Series, blank: pd.Series, field: Field) -> pd.Series:
@@ -202,11 +279,12 @@ PY_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]"
-EDGE_WHITESPACE = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$"  # RE2 (pyarrow) syntax
+# One whitespace character, and one at either end of a value, in RE2 (pyarrow) syntax.
+SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]"
+EDGE_WHITESPACE = f"^{SPACE_CLASS}|{SPACE_CLASS}$"
 
 
-def _is_plain_text(s: pd.Series) -> bool:
+def is_plain_text(s: pd.Series) -> bool:
     """A text column (string dtype) none of whose values starts or ends with whitespace: its
     values are their own code text (`code_text` strips nothing), blank only when empty."""
     if not pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
@@ -216,8 +294,31 @@ def _is_plain_text(s: pd.Series) -> bool:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    if isinstance(s.array, pd.arrays.ArrowStringArray):  # its Arrow data, not copied
+        arr = pa.array(s.array)
+    else:
+        arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.large_string())
     return not pc.any(pc.match_substring_regex(arr, EDGE_WHITESPACE)).as_py()
+
+
+def _datetimes(stamps: pd.Series, distinct: Distinct) -> pd.Series:
+    """`pd.to_datetime(stamps)`, converting each distinct value once: `stamps` (Timestamps or
+    None) is a function of the column's distinct values, which `distinct` holds. The values go
+    to `to_datetime` in order of first appearance, a missing one last, as it would meet them."""
+    if distinct.mixed:
+        return pd.to_datetime(stamps)
+    present = stamps.notna().to_numpy()
+    codes, first_rows = np.unique(distinct.codes[present], return_index=True)
+    order = np.argsort(first_rows, kind="stable")  # distinct values by first appearance
+    rows = np.flatnonzero(present)[first_rows[order]]
+    missing = np.flatnonzero(~present)[:1]
+    converted = pd.to_datetime(stamps.iloc[np.concatenate([rows, missing])])
+    if not len(missing):
+        converted = pd.concat([converted, pd.Series([pd.NaT], dtype=converted.dtype)])
+    position = np.zeros(int(distinct.codes.max(initial=0)) + 1, dtype=np.int64)
+    position[codes[order]] = np.arange(len(rows))
+    picked = np.where(present, position[distinct.codes], len(rows))
+    return converted.iloc[picked].set_axis(stamps.index)
 
 
 def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
@@ -226,16 +327,23 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     # numbers stay numbers (per_value hands func the Python objects astype(object) would
     # give); other columns are read as Python objects, the way a codebook reads them
     is_number = isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf"
-    plain_text = field.type == "string" and not field.missing_ranges and _is_plain_text(s)
+    plain_text = field.type == "string" and not field.missing_ranges and is_plain_text(s)
     obj = s if is_number or plain_text else s.astype(object)
     if plain_text:  # what per_value(obj, _is_blank) and per_value(obj, code_text) give
         text = pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object)
-        blank = s.isna() | (text == "")
+        blank = pd.Series(np.asarray(s.isna() | (s == ""), dtype=bool), index=s.index)
     else:
-        blank = per_value(obj, _is_blank).astype(bool)
-        text = per_value(obj, code_text)
+        distinct = Distinct(obj)
+        blank = pd.Series(distinct.map_array(_is_blank, bool), index=s.index)
+        text = distinct.map(code_text)
     codes = set(field.missing_labels())
-    user_missing = ~blank & text.isin(codes)
+    if not codes:
+        user_missing = pd.Series(False, index=s.index)
+    elif plain_text:
+        user_missing = ~blank & text.isin(codes)
+    else:  # text.isin(codes), once per distinct value
+        is_code = distinct.map_array(lambda v: code_text(v) in codes, bool)
+        user_missing = ~blank & pd.Series(is_code, index=s.index)
     if field.missing_ranges:
         user_missing |= ~blank & _in_missing_range(obj, blank, field)
     checked = ~blank & ~user_missing
@@ -243,32 +351,42 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     if field.type in ("integer", "number"):
         if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             numeric = pd.Series(np.nan, index=s.index)
+        elif is_number:  # blank cells are NaN already
+            numeric = s.astype(float)
         else:
             numeric = pd.to_numeric(obj.where(~blank), errors="coerce").astype(float)
-        ok = numeric.notna() & np.isfinite(numeric.fillna(0.0))
+        number = numeric.to_numpy(dtype=float)
+        finite = np.isfinite(number)
         if field.type == "integer":
-            ok &= (numeric.fillna(0.0) % 1) == 0
+            with np.errstate(invalid="ignore"):
+                finite &= np.fmod(np.where(finite, number, 0.0), 1.0) == 0
+        ok = pd.Series(finite, index=s.index)
         typed_float = numeric.where(ok & ~user_missing)
         typed = typed_float.astype("Float64")
         if field.type == "integer":
             typed = typed.astype("Int64")
     elif field.type == "boolean":
-        parsed = per_value(obj, lambda v: None if _is_blank(v) else _to_bool(v))
+        parsed = distinct.map(lambda v: None if _is_blank(v) else _to_bool(v))
         ok = parsed.notna()
         typed = parsed.where(ok & ~user_missing).astype("boolean")
     elif field.type in ("date", "datetime"):
         date_only = field.type == "date"
-        parsed = per_value(obj, lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
-        ok = parsed.notna()
-        typed = pd.to_datetime(parsed.where(ok & ~user_missing))
+        stamps = distinct.map(lambda v: None if _is_blank(v) else _to_timestamp(v, date_only))
+        ok = stamps.notna()
+        typed = _datetimes(stamps.where(ok & ~user_missing), distinct)
     else:
         ok = ~blank
-        as_text = (
-            text
-            if plain_text
-            else per_value(obj, lambda v: v if isinstance(v, str) else code_text(v))
-        )
-        typed = as_text.where(checked).astype("string")
+        if plain_text:  # text.where(checked).astype("string"), in Arrow
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            cells = pa.array(s.array).cast(pa.large_string())
+            keep = pa.array(checked.to_numpy(dtype=bool))
+            kept = pc.if_else(keep, cells, pa.scalar(None, pa.large_string()))
+            typed = pd.Series(pd.arrays.ArrowStringArray(kept), index=s.index)
+        else:
+            as_text = lambda v: v if isinstance(v, str) else code_text(v)  # noqa: E731
+            typed = distinct.map_text(as_text, checked)
     bad_type = checked & ~ok.astype(bool)
     return ParsedColumn(blank, user_missing, bad_type, typed, text)
 
@@ -437,7 +555,7 @@ def _row_problems(name: str, field: Field, parsed: ParsedColumn, raw: pd.Series)
             ),
         )
     if field.unique:
-        dup = good & parsed.typed.astype(object).where(good).duplicated(keep=False)
+        dup = good & parsed.typed.duplicated(keep=False)  # missing values are not good
         add(dup, "not_unique", lambda v: f"{shown(v)} appears more than once; it must be unique")
     return problems
 
@@ -462,14 +580,17 @@ def _key_problems(codebook: Codebook, parsed: dict[str, ParsedColumn]) -> list[d
     complete = pd.Series(True, index=parsed[key[0]].blank.index)
     for k in key:
         complete &= ~parsed[k].blank
-    key_text = pd.Series(
-        [
-            " | ".join(parts)
-            for parts in zip(*(parsed[k].code_text.fillna("") for k in key), strict=True)
-        ],
-        index=complete.index,
-        dtype=object,
-    )
+    if len(key) == 1:  # its code text is the key text (" | ".join of one part)
+        key_text = parsed[key[0]].code_text.fillna("").astype(object)
+    else:
+        key_text = pd.Series(
+            [
+                " | ".join(parts)
+                for parts in zip(*(parsed[k].code_text.fillna("") for k in key), strict=True)
+            ],
+            index=complete.index,
+            dtype=object,
+        )
     dup = complete & key_text.duplicated(keep=False)
     label = ",".join(key)
     groups: dict[str, list[int]] = {}
@@ -858,17 +979,19 @@ def validate(
     if on_row_error == "fail" and len(quarantine):
         raise _fail_on_rows(quarantine, dataset, file)
 
-    bad_rows = set(quarantine["row"].tolist())
-    keep = [i for i in range(len(data)) if i + 1 not in bad_rows]
-    valid = data.iloc[keep][present].copy()
-    valid.insert(0, ROW_COLUMN, pd.Series([i + 1 for i in keep], index=valid.index, dtype="int64"))
+    kept = np.ones(len(data), dtype=bool)
+    kept[quarantine["row"].to_numpy(dtype=np.int64) - 1] = False
+    keep = np.flatnonzero(kept)
+    valid = data[present] if kept.all() else data.iloc[keep][present]
+    valid.insert(0, ROW_COLUMN, pd.Series(keep + 1, index=valid.index, dtype="int64"))
     valid = valid.reset_index(drop=True)
     warnings = _warnings(table, own_codebook, unknown, missing_optional)
     warnings += id_year_warnings(codebook, data, year)
     report = _report(
         dataset, file, len(data), len(valid), quarantine, unknown, missing_optional, warnings
     )
-    return ValidationResult(valid=valid, quarantine=quarantine, report=report)
+    fields = {name: codebook.fields[name] for name in present}
+    return ValidationResult(valid, quarantine, report, parsed, fields, keep)
 
 
 # --- wave consistency: dates, the wave column and respondent IDs against the file's wave ------

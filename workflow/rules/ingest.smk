@@ -53,64 +53,30 @@ onerror:
     print_run_summary(RESULTS)
 
 
-rule ingest_wave:
+# One job from the raw file to the cleaned wave: raw rows with direct identifiers are never
+# written to disk, and each cell is typed once (workflow/scripts/prepare_wave.py).
+rule prepare_wave:
     input:
         raw=raw_wave_file,
-    output:
-        # temporary: raw rows with direct identifiers live only until validation has run
-        table=temp(f"{RESULTS}/ingest/{{dataset}}/{{wave}}.parquet"),
-        meta=temp(f"{RESULTS}/ingest/{{dataset}}/{{wave}}.meta.json"),
-        record=f"{JOBS}/ingest_wave/{{dataset}}/{{wave}}.json",
-    log:
-        f"{LOGS}/ingest_wave/{{dataset}}/{{wave}}.log",
-    conda:
-        "../envs/wps.yaml"
-    script:
-        "../scripts/ingest_wave.py"
-
-
-rule validate_wave:
-    input:
-        table=rules.ingest_wave.output.table,
-        meta=rules.ingest_wave.output.meta,
         codebook=codebook_file,
-        raw=raw_wave_file,
     output:
-        # temporary: valid rows still carry direct identifiers until cleaning drops them
-        valid=temp(f"{RESULTS}/validated/{{dataset}}/{{wave}}.parquet"),
-        valid_meta=temp(f"{RESULTS}/validated/{{dataset}}/{{wave}}.meta.json"),
         quarantine=f"{RESULTS}/quarantine/{{dataset}}/{{wave}}.csv",
         report=f"{RESULTS}/quarantine/{{dataset}}/{{wave}}.report.json",
-        record=f"{JOBS}/validate_wave/{{dataset}}/{{wave}}.json",
-    log:
-        f"{LOGS}/validate_wave/{{dataset}}/{{wave}}.log",
-    conda:
-        "../envs/wps.yaml"
-    params:
-        on_row_error=on_row_error,
-    script:
-        "../scripts/validate_wave.py"
-
-
-rule clean_wave:
-    input:
-        valid=rules.validate_wave.output.valid,
-        valid_meta=rules.validate_wave.output.valid_meta,
-        codebook=codebook_file,
-        # its checksum says whether the public example key may be used (bundled data only)
-        raw=raw_wave_file,
-    output:
         table=f"{RESULTS}/clean/{{dataset}}/{{wave}}.parquet",
         # row-level: restricted tier (analysis/provenance/tiers.py), so never embedded in the report
         csv=f"{RESULTS}/clean/{{dataset}}/{{wave}}.csv",
         codebook=f"{RESULTS}/clean/{{dataset}}/{{wave}}.codebook.json",
         missing=f"{RESULTS}/clean/{{dataset}}/{{wave}}.missing.csv",
-        record=f"{JOBS}/clean_wave/{{dataset}}/{{wave}}.json",
+        record=f"{JOBS}/prepare_wave/{{dataset}}/{{wave}}.json",
     log:
-        f"{LOGS}/clean_wave/{{dataset}}/{{wave}}.log",
+        log=f"{LOGS}/prepare_wave/{{dataset}}/{{wave}}.log",
+        # a wave whose every row is quarantined fails, and Snakemake deletes a failed job's
+        # outputs: its quarantine is kept here (logs survive), owner-only
+        quarantine=f"{LOGS}/prepare_wave/{{dataset}}/{{wave}}.quarantine.csv",
     conda:
         "../envs/wps.yaml"
     params:
+        on_row_error=on_row_error,
         pseudonymisation=config["pseudonymisation"],
     script:
-        "../scripts/clean_wave.py"
+        "../scripts/prepare_wave.py"
