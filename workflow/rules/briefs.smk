@@ -42,6 +42,8 @@ checkpoint build_findings:
         clean=brief_clean_table,
         plausibility=brief_plausibility,
     output:
+        # the wave's brief figures (SVG, PNG, alt text), drawn from the protected tables
+        **figure_outputs(),
         findings=report(
             directory(f"{RESULTS}/findings/{{wave}}"),
             patterns=["{name}.yaml"],
@@ -50,8 +52,6 @@ checkpoint build_findings:
         ),
         inputs=directory(f"{RESULTS}/provenance/briefs/{{wave}}"),
         wave_inputs=f"{RESULTS}/provenance/inputs/{{wave}}.json",
-        # the wave's brief figures (SVG, PNG, alt text), drawn from the protected tables
-        **figure_outputs(),
         record=f"{JOBS}/build_findings/{{wave}}.json",
     log:
         f"{LOGS}/build_findings/{{wave}}.log",
