@@ -166,7 +166,7 @@ def test_every_figure_a_rule_makes_is_declared_with_its_png_and_alt_text(workflo
         rule: [o.removesuffix(".svg") for o in outputs if o.endswith(".svg")]
         for rule, outputs in workflow_rules.items()
     }
-    assert {"fit_model", "build_findings"} <= {rule for rule, bases in figures.items() if bases}
+    assert {"fit_model", "draw_figures"} <= {rule for rule, bases in figures.items() if bases}
     for rule, bases in figures.items():
         for base in bases:
             for suffix in FIGURE_SUFFIXES:

@@ -507,7 +507,7 @@ def test_new_wave_plans_only_its_own_jobs(grown_run: GrownRun) -> None:
     )
     for rule in per_wave:
         assert ran[rule] == 1, f"adding wave 2027 ran {ran[rule]} {rule} jobs, not 1: {dict(ran)}"
-    for rule in ("build_findings", "render_brief", "write_manifest"):
+    for rule in ("draw_figures", "build_findings", "render_brief", "write_manifest"):
         assert ran[rule] >= 1, f"adding wave 2027 ran no {rule} job: {dict(ran)}"
     assert ran["fit_model"] == len(models)
 

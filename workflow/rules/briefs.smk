@@ -1,4 +1,20 @@
-"""Findings (every number a brief quotes, with its source, and the figures), rendered briefs."""
+"""Figures, findings (every number a brief quotes, with its source), and rendered briefs."""
+
+
+rule draw_figures:
+    input:
+        unpack(brief_tables),
+    output:
+        **figure_outputs(),
+        record=f"{JOBS}/draw_figures/{{wave}}.json",
+    log:
+        f"{LOGS}/draw_figures/{{wave}}.log",
+    conda:
+        "../envs/wps.yaml"
+    params:
+        threshold=config["disclosure"]["threshold_officers"],
+    script:
+        "../scripts/draw_figures.py"
 
 
 rule write_brief_note:
@@ -23,9 +39,9 @@ rule write_brief_note:
 
 
 # One job per wave builds the findings of all of that wave's briefs: it describes the wave's
-# inputs (run ID and date), draws the wave's figures, decides which countries get a brief (the
-# brief plan, briefs.json, from the cleaned wave), then writes the findings and inputs
-# description of the regional brief and of each country's. One process for a wave's ten
+# inputs (run ID and date), decides which countries get a brief (the brief plan, briefs.json,
+# from the cleaned wave), then writes the findings and inputs description of the regional brief
+# and of each country's. One process for a wave's ten
 # or so briefs, not one each (issue 18: each job costs its own Python start and imports).
 # A checkpoint: once it has run, Snakemake looks again at each brief's render, which runs only if
 # that brief's findings' bytes changed (input checksums): a brief whose numbers, words and
@@ -34,6 +50,7 @@ checkpoint build_findings:
     input:
         unpack(brief_tables),
         unpack(wave_brief_declarations),
+        unpack(figure_inputs),
         unpack(regional_brief_inputs),
         # what the wave's briefs rest on (raw files, codebooks, lock file): hashed into the
         # wave's inputs description; each brief's adds the plan entries and config values it
@@ -42,8 +59,6 @@ checkpoint build_findings:
         clean=brief_clean_table,
         plausibility=brief_plausibility,
     output:
-        # the wave's brief figures (SVG, PNG, alt text), drawn from the protected tables
-        **figure_outputs(),
         findings=report(
             directory(f"{RESULTS}/findings/{{wave}}"),
             patterns=["{name}.yaml"],

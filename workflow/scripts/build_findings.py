@@ -121,47 +121,8 @@ def paths_of_kind(paths: Mapping[str, str], kind: str) -> dict[str, str]:
     return own
 
 
-FIGURE_FILES = ("svg", "png", "alt")  # each figure's outputs: <name>_svg, <name>_png, <name>_alt
-
-
-def draw_wave_figures(j, paths: dict[str, str]) -> None:
-    """The wave's brief figures (SVG, PNG, alt text), each from its protected table; their files
-    join `paths` as the briefs' figure_<name>_<kind> inputs."""
-    import pandas as pd
-
-    from analysis.findings.figures import theme_cooccurrence, training_gain, women_by_country
-
-    drawn = {
-        "women_by_country": (
-            "estimates",
-            lambda base: women_by_country(
-                pd.read_parquet(paths["estimates"]),
-                base,
-                sm.params.thresholds["threshold_officers"],
-            ),
-        ),
-        "training_gain": (
-            "prepost",
-            lambda base: training_gain(pd.read_parquet(paths["prepost"]), base),
-        ),
-        "code_cooccurrence": (
-            "interviews_theme_cooccurrence",
-            lambda base: theme_cooccurrence(
-                pd.read_csv(paths["interviews_theme_cooccurrence"]), base
-            ),
-        ),
-    }
-    for name, (table, draw) in drawn.items():
-        draw(Path(sm.output[f"{name}_svg"]).with_suffix(""))
-        for kind in FIGURE_FILES:
-            output = str(sm.output[f"{name}_{kind}"])
-            paths[f"figure_{name}_{kind}"] = output
-            j.output_made_from(output, [paths[table]])
-
-
 def wave_briefs(j) -> None:
-    """The regional brief and every country brief of one wave, the wave's figures and brief
-    plan."""
+    """The regional brief and every country brief of one wave, and the wave's brief plan."""
     import pandas as pd
 
     from analysis.findings.country import plan_country_briefs
@@ -176,7 +137,6 @@ def wave_briefs(j) -> None:
     j.output_made_from(sm.output.wave_inputs, [*described.values(), paths["clean"]])
     j.note("run_id", description["run_id"])
     paths["inputs"] = str(sm.output.wave_inputs)
-    draw_wave_figures(j, paths)
     plan = plan_country_briefs(
         clean,
         dataset=sm.params.dataset,
