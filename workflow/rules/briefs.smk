@@ -1,14 +1,18 @@
 """Figures, findings (every number a brief quotes, with its source), and rendered briefs."""
 
 
+# What a wave's briefs wait on goes first (priority): the estimates, figures and plausibility
+# check (10), then the models (5, workflow/rules/estimate.smk), then the rest (trends, a
+# survey's default brief): a new wave's briefs start as soon as they can.
 rule draw_figures:
     input:
-        unpack(brief_tables),
+        unpack(figure_tables),
     output:
         **figure_outputs(),
         record=f"{JOBS}/draw_figures/{{wave}}.json",
     log:
         f"{LOGS}/draw_figures/{{wave}}.log",
+    priority: 10
     conda:
         "../envs/wps.yaml"
     params:

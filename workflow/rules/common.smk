@@ -291,6 +291,17 @@ def brief_clean_table(wildcards) -> str:
     return clean_table(config["brief_dataset"], wildcards.wave)
 
 
+#: The tables the wave's figures are drawn from (workflow/scripts/draw_figures.py)
+FIGURE_TABLES = ("estimates", "prepost", "interviews_theme_cooccurrence")
+
+
+def figure_tables(wildcards) -> dict[str, str]:
+    """The tables of the wave's figures alone: the figures need no model, so they are drawn
+    beside the models rather than after them."""
+    tables = brief_tables(wildcards)
+    return {name: tables[name] for name in FIGURE_TABLES if name in tables}
+
+
 def brief_tables(wildcards) -> dict[str, str]:
     """Every table a wave's figures and findings read, by name."""
     survey = config["brief_dataset"]

@@ -14,6 +14,7 @@ rule estimate_survey:
         record=f"{JOBS}/estimate_survey/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/estimate_survey/{{dataset}}/{{wave}}.log",
+    priority: 10
     conda:
         "../envs/wps.yaml"
     params:
@@ -44,6 +45,7 @@ rule fit_model:
         record=f"{JOBS}/fit_model/{{dataset}}/{{wave}}/{{model}}.json",
     log:
         f"{LOGS}/fit_model/{{dataset}}/{{wave}}/{{model}}.log",
+    priority: 5
     conda:
         "../envs/wps.yaml"
     params:

@@ -9,6 +9,7 @@ rule check_plausibility:
         record=f"{JOBS}/check_plausibility/{{dataset}}/{{wave}}.json",
     log:
         f"{LOGS}/check_plausibility/{{dataset}}/{{wave}}.log",
+    priority: 10
     conda:
         "../envs/wps.yaml"
     params:
