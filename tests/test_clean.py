@@ -342,13 +342,11 @@ def test_keyed_sha256_is_hmac_sha256(key_bytes):
     import hashlib
     import hmac
 
-    from analysis.clean.pseudonymise import keyed_sha256, keyed_sha256_all
+    from analysis.clean.pseudonymise import keyed_sha256_all
 
     key = bytes(range(256))[:key_bytes] * 1
-    mac = keyed_sha256(key)
     messages = (b"", b"officer_survey\x1fOS-1", "é中".encode() * 50)
     expected = [hmac.new(key, message, hashlib.sha256).hexdigest() for message in messages]
-    assert [mac(message) for message in messages] == expected
     assert keyed_sha256_all(key, iter(messages)) == expected
 
 
