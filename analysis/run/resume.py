@@ -53,13 +53,19 @@ def incomplete_outputs(workdir: Path | str = ".") -> list[tuple[Path, Path]]:
     return found
 
 
+def run_in_progress(workdir: Path) -> bool:
+    """Whether a Snakemake lock is held in `workdir`: a run may be writing its outputs (after a
+    kill, `make unlock` clears it)."""
+    locks = workdir / LOCKS
+    return locks.is_dir() and any(locks.iterdir())
+
+
 def remove_incomplete_outputs(workdir: Path | str = ".") -> list[Path]:
     """Delete the files and folders (inside `workdir`) of jobs that never finished, and their
     marks; returns what was deleted. Does nothing while a Snakemake lock is held: a run may be
     writing them (after a kill, `make unlock` first)."""
     workdir = Path(workdir)
-    locks = workdir / LOCKS
-    if locks.is_dir() and any(locks.iterdir()):
+    if run_in_progress(workdir):
         return []
     inside = workdir.resolve()
     removed = []
@@ -75,28 +81,26 @@ def remove_incomplete_outputs(workdir: Path | str = ".") -> list[Path]:
     return removed
 
 
-def damaged_jobs(workdir: Path | str = ".", results: str = "results") -> dict[Path, list[Path]]:
-    """{job record: the job's outputs} for each job with an output (under `results`) whose size
-    is no longer what the job recorded when it made it (emptied or cut short by hand or by a
-    full disk). Snakemake takes a file that exists for done, so `make run` alone would never
-    redo it, though `wps audit` names it."""
+def damaged_jobs(workdir: Path | str = ".", results: str = "results") -> list[list[Path]]:
+    """The outputs (under `results`) of each job with an output whose size is no longer what
+    the job recorded when it made it (emptied or cut short by hand or by a full disk).
+    Snakemake takes a file that exists for done, so `make run` alone would never redo it,
+    though `wps audit` names it."""
     workdir = Path(workdir)
     inside = (workdir / results).resolve()
-    found: dict[Path, list[Path]] = {}
+    found = []
     for record in sorted((workdir / results / "provenance" / "jobs").rglob("*.json")):
         try:
             outputs = json.loads(record.read_text(encoding="utf-8")).get("outputs") or []
         except (OSError, ValueError):
             continue  # a record cut short: its job is redone anyway (its outputs are incomplete)
-        paths = [workdir / str(o.get("path", "")) for o in outputs]
+        made = [(workdir / str(o.get("path", "")), o.get("size")) for o in outputs]
+        made = [(path, size) for path, size in made if path.resolve().is_relative_to(inside)]
         if any(
-            path.resolve().is_relative_to(inside)
-            and path.is_file()
-            and output.get("size") is not None
-            and path.stat().st_size != output["size"]
-            for path, output in zip(paths, outputs, strict=True)
+            size is not None and path.is_file() and path.stat().st_size != size
+            for path, size in made
         ):
-            found[record] = [p for p in paths if p.resolve().is_relative_to(inside)]
+            found.append([path for path, _ in made])
     return found
 
 
@@ -107,11 +111,10 @@ def remove_damaged_outputs(workdir: Path | str = ".", results: str = "results") 
     CSV). A file in a folder output (Snakemake's mark in it) takes its folder along, which
     Snakemake would otherwise take for done. Returns what was deleted; does nothing while a
     Snakemake lock is held."""
-    locks = Path(workdir) / LOCKS
-    if locks.is_dir() and any(locks.iterdir()):
+    if run_in_progress(Path(workdir)):
         return []
     removed: list[Path] = []
-    for outputs in damaged_jobs(workdir, results).values():
+    for outputs in damaged_jobs(workdir, results):
         for path in outputs:
             folder = path.parent
             if (folder / SNAKEMAKE_FOLDER_MARK).is_file():
