@@ -37,7 +37,6 @@ NOT_TABLES = (
     DESCRIBED_INPUT,
     "figure_",
     "inputs",
-    "plan",
     "clean",
     "quote_choice",
     "plausibility",
