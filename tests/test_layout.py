@@ -114,3 +114,22 @@ def test_a_render_job_loads_no_pandas() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", f"render_brief.py's imports load {done.stdout.strip()}"
+
+
+def test_every_workflow_script_ends_with_its_job_block() -> None:
+    """A successful job's process ends when its `with job(...)` block does (os._exit, issue 18,
+    analysis/provenance/record.py): a statement after the block would silently never run."""
+    scripts = sorted((PACKAGE.parent / "workflow" / "scripts").glob("*.py"))
+    assert scripts
+    for script in scripts:
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        last = tree.body[-1]
+        calls = [
+            item.context_expr.func.id
+            for item in getattr(last, "items", [])
+            if isinstance(item.context_expr, ast.Call)
+            and isinstance(item.context_expr.func, ast.Name)
+        ]
+        assert isinstance(last, ast.With) and "job" in calls, (
+            f"{script.name}: its last statement must be its `with job(...)` block"
+        )

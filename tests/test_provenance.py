@@ -525,3 +525,75 @@ def test_lineage_and_trace_follow_the_inputs_each_output_was_made_from() -> None
         "results_progress",
         "build_findings 2025",
     ]
+
+
+SCRIPT_PROCESS = """
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+sys.path.insert(0, {tests!r})
+from test_provenance import fake_snakemake
+snakemake = fake_snakemake(
+    "demo", outputs={{"out": "out.txt", "record": "record.json"}}, log=["demo.log"]
+)
+if {as_snakemake}:
+    __real_file__ = __file__  # what Snakemake's preamble sets in a job's script
+from analysis.provenance import job
+import atexit
+atexit.register(lambda: Path("teardown.txt").write_text("ran"))
+with job(snakemake):
+    Path("out.txt").write_text("made")
+    print("logged", file=sys.stderr)
+    print("printed", flush=False)
+Path("after.txt").write_text("ran")
+"""
+
+
+@pytest.mark.parametrize("as_snakemake", [True, False])
+def test_a_snakemake_job_process_ends_with_its_block(tmp_path: Path, as_snakemake: bool) -> None:
+    """In the process Snakemake started for a job, a successful block ends the process at once
+    (no interpreter teardown, issue 18) with status 0, its output, record, log and printed
+    output all written; anywhere else (a test, a notebook) the code after the block runs."""
+    import subprocess
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        SCRIPT_PROCESS.format(tests=str(Path(__file__).parent), as_snakemake=as_snakemake)
+    )
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.txt").read_text() == "made"
+    assert json.loads((tmp_path / "record.json").read_text())["rule"] == "demo"
+    assert "logged" in (tmp_path / "demo.log").read_text()
+    assert done.stdout == "printed\n"
+    assert (tmp_path / "after.txt").exists() is not as_snakemake
+    assert (tmp_path / "teardown.txt").exists() is not as_snakemake
+
+
+def test_a_failed_block_is_not_ended_early(tmp_path: Path) -> None:
+    """A failing job still raises: Snakemake sees the non-zero status of the traceback."""
+    import subprocess
+
+    script = tmp_path / "script.py"
+    text = SCRIPT_PROCESS.format(tests=str(Path(__file__).parent), as_snakemake=True)
+    script.write_text(text.replace('Path("out.txt").write_text("made")', "1 / 0"))
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 1
+    assert "ZeroDivisionError" in done.stderr
+    assert not (tmp_path / "record.json").exists()
