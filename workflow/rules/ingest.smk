@@ -40,17 +40,21 @@ onstart:
 onsuccess:
     from analysis.provenance.tiers import protect_tree
     from analysis.run.summary import print_run_summary
+    from analysis.run.timers import cancel_pending_timers
 
     protect_tree(RESULTS)
     print_run_summary(RESULTS)
+    cancel_pending_timers()  # the scheduler's idle timers would hold the exit ~1 s
 
 
 onerror:
     from analysis.provenance.tiers import protect_tree
     from analysis.run.summary import print_run_summary
+    from analysis.run.timers import cancel_pending_timers
 
     protect_tree(RESULTS)
     print_run_summary(RESULTS)
+    cancel_pending_timers()  # the scheduler's idle timers would hold the exit ~1 s
 
 
 # One job from the raw file to the cleaned wave: raw rows with direct identifiers are never
