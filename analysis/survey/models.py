@@ -49,22 +49,23 @@ from analysis.config.formula_grammar import FormulaError, check_formula, safe_ev
 from analysis.survey.design import UNWEIGHTED, DesignError, SurveyDesign, domain_mask
 
 if TYPE_CHECKING:  # statsmodels and scipy.stats load when a model is fitted (slow imports)
-    import statsmodels.api as sm
+    from statsmodels.genmod.families import Family
 
 FAMILIES = ("gaussian", "binomial", "poisson", "negbin", "ordinal")
 LINKS = {"gaussian": "identity", "binomial": "logit", "ordinal": "logit"}
 
 
-def _family(name: str, alpha: float = 1.0) -> sm.families.Family:
-    import statsmodels.api as sm
+def _family(name: str, alpha: float = 1.0) -> Family:
+    # the modules themselves, not statsmodels.api, which loads every model statsmodels has
+    from statsmodels.genmod import families
 
     if name == "gaussian":
-        return sm.families.Gaussian()
+        return families.Gaussian()
     if name == "binomial":
-        return sm.families.Binomial()
+        return families.Binomial()
     if name == "poisson":
-        return sm.families.Poisson()
-    return sm.families.NegativeBinomial(alpha=alpha)
+        return families.Poisson()
+    return families.NegativeBinomial(alpha=alpha)
 
 
 def formula_variables(formula: str, columns: Sequence[str]) -> list[str]:
@@ -108,19 +109,19 @@ def _check_outcome(y: np.ndarray, family: str, name: str) -> None:
 
 def _fit(y, x, w, family: str) -> tuple[object, float | None, list[str]]:
     """Weighted GLM fit; returns result, negbin alpha (or None) and warning messages."""
-    import statsmodels.api as sm
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     caught: list[str] = []
     alpha = None
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         if family == "negbin":
-            res = sm.GLM(y, x, family=_family("poisson"), var_weights=w).fit()
+            res = GLM(y, x, family=_family("poisson"), var_weights=w).fit()
             for _ in range(25):
                 mu = res.fittedvalues
                 new = max(float((w * ((y - mu) ** 2 - y)).sum() / (w * mu**2).sum()), 1e-8)
                 start = res.params
-                res = sm.GLM(y, x, family=_family("negbin", new), var_weights=w).fit(
+                res = GLM(y, x, family=_family("negbin", new), var_weights=w).fit(
                     start_params=start
                 )
                 done = alpha is not None and abs(new - alpha) < 1e-8 * max(1.0, alpha)
@@ -128,7 +129,7 @@ def _fit(y, x, w, family: str) -> tuple[object, float | None, list[str]]:
                 if done:
                     break
         else:
-            res = sm.GLM(y, x, family=_family(family), var_weights=w).fit()
+            res = GLM(y, x, family=_family(family), var_weights=w).fit()
     caught = sorted({f"{r.category.__name__}: {r.message}" for r in rec})
     return res, alpha, caught
 
