@@ -222,3 +222,13 @@ def test_draft_reads_a_copy_of_a_bundled_file_the_same_as_the_original(tmp_path:
     copy = tmp_path / "2024.dta"
     shutil.copy(RAW / "training" / "2024.dta", copy)
     assert draft_codebook(copy, "training") == draft_codebook(RAW / "training" / "2024.dta")
+
+
+def test_an_spss_date_column_is_drafted_as_a_date() -> None:
+    """pyreadstat gives SPSS DATE11 columns as datetimes at midnight: the draft still says
+    `date` (from the column's display format), not `datetime`."""
+    repo = Path(__file__).resolve().parents[1]
+    spec = draft_codebook(repo / "data/raw/officer_survey/2025.sav", "officer_survey")
+    field = next(f for f in spec["fields"] if f["name"] == "interview_date")
+    assert field["x-format"] == "DATE11"
+    assert field["type"] == "date"

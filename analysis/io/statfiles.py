@@ -70,9 +70,12 @@ def read_stat_file(path: Path, fmt: str, dataset: str = "") -> RawTable:
     """Read one SPSS/Stata/SAS file; never lets a pyreadstat exception escape."""
     reader = READERS[fmt]
     kwargs: dict[str, Any] = {"user_missing": True} if fmt in KEEPS_USER_MISSING else {}
+    # date formats as datetime64 (midnight), converted in one NumPy step, not one Python date
+    # object per cell (0.75 s of 5 s at 1,000,000 rows); `date_kind` of the column's format
+    # still says it holds dates
     own_dates = False
     try:
-        df, meta = reader(str(path), **kwargs)
+        df, meta = reader(str(path), dates_as_pandas_datetime=True, **kwargs)
     except Exception as first:  # noqa: BLE001 - pyreadstat raises many types; retry then refuse
         try:
             df, meta = reader(str(path), disable_datetime_conversion=True, **kwargs)
@@ -98,6 +101,8 @@ def read_stat_file(path: Path, fmt: str, dataset: str = "") -> RawTable:
         info["formats"] = formats
     if own_dates:
         df = _convert_dates(df, formats, fmt, info, path, dataset)
+    else:
+        _dates_in_seconds(df, formats, fmt)
 
     value_labels = {
         col: {_plain(k): str(v) for k, v in labels.items()}
@@ -187,7 +192,18 @@ def _mark_tagged_missing(
     return df, value_labels, codes
 
 
-def _date_kind(fmt_string: str, fmt: str) -> str | None:
+def _dates_in_seconds(df: pd.DataFrame, formats: dict[str, str], fmt: str) -> None:
+    """Date-format columns (read as datetime64 at midnight) to whole seconds, the unit of the
+    dates the other readers give: the cleaned tables store them alike."""
+    for col, fmt_string in formats.items():
+        kind = date_kind(fmt_string, fmt) if col in df.columns else None
+        if kind == "date" and pd.api.types.is_datetime64_dtype(df[col].dtype):
+            df[col] = df[col].astype("datetime64[s]")
+
+
+def date_kind(fmt_string: str, fmt: str) -> str | None:
+    """The kind ("date", "datetime" or "time") of a date display format of a file of format `fmt`
+    (sav, dta, sas7bdat...), else None."""
     if fmt == "dta":
         table = _STATA
         name = fmt_string
@@ -212,7 +228,7 @@ def _convert_dates(
     origin = _ORIGIN["spss" if spss else "other"]
     kept: dict[str, Any] = {}
     for col, fmt_string in formats.items():
-        kind = _date_kind(fmt_string, fmt)
+        kind = date_kind(fmt_string, fmt)
         if kind is None or col not in df.columns:
             continue
         numbers = pd.to_numeric(df[col], errors="coerce")

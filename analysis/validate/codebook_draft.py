@@ -33,6 +33,7 @@ import pandas as pd
 from analysis.atomic import atomic_write
 from analysis.errors import CodebookError, WpsInputError
 from analysis.io import RawTable, read_raw
+from analysis.io.statfiles import date_kind
 from analysis.validate.codebook import UNDECIDED, codebook_from_dict, load_codebook
 from analysis.validate.wave import code_text
 
@@ -293,6 +294,8 @@ def draft_field(table: RawTable, column: str, name: str) -> dict[str, Any]:
     fmt = (table.file_info.get("formats") or {}).get(column)
     if not values and ftype == "string" and fmt and _numeric_format(str(fmt)):
         ftype = "number"  # only missing values here, but the file stores numbers
+    if ftype == "datetime" and fmt and date_kind(str(fmt), table.source_format) == "date":
+        ftype = "date"  # a date format, which the reader gives as datetimes at midnight
     spec: dict[str, Any] = {"name": name, "type": ftype}
     label = table.variable_labels.get(column, "")
     if label:

@@ -321,14 +321,28 @@ def _datetimes(stamps: pd.Series, distinct: Distinct) -> pd.Series:
     return converted.iloc[picked].set_axis(stamps.index)
 
 
+def _masked_numbers(number: np.ndarray, keep: np.ndarray, kind: str) -> pd.Series:
+    """`Series(number).where(keep).astype("Float64")`, and `.astype("Int64")` for an integer
+    field, built as one masked array rather than three copies of the column."""
+    values = np.where(keep, number, 0.0)
+    if kind != "integer":
+        return pd.Series(pd.arrays.FloatingArray(values, ~keep))
+    if not np.all(np.abs(values) < 2**53):  # beyond exact floats: pandas checks the cast
+        return pd.Series(number).where(keep).astype("Float64").astype("Int64")
+    return pd.Series(pd.arrays.IntegerArray(values.astype(np.int64), ~keep))
+
+
 def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
     """Read a raw column as `field` says (type, user-missing codes)."""
     s = values.reset_index(drop=True)
     # numbers stay numbers (per_value hands func the Python objects astype(object) would
     # give); other columns are read as Python objects, the way a codebook reads them
     is_number = isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf"
+    # dates as read from SPSS/Stata/SAS: factorised as they are, a Timestamp per distinct value
+    # (not per cell); a date column with missing-value ranges is read as objects, as before
+    is_dates = isinstance(s.dtype, np.dtype) and s.dtype.kind == "M" and not field.missing_ranges
     plain_text = field.type == "string" and not field.missing_ranges and is_plain_text(s)
-    obj = s if is_number or plain_text else s.astype(object)
+    obj = s if is_number or plain_text or is_dates else s.astype(object)
     if plain_text:  # what per_value(obj, _is_blank) and per_value(obj, code_text) give
         text = pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object)
         blank = pd.Series(np.asarray(s.isna() | (s == ""), dtype=bool), index=s.index)
@@ -361,10 +375,8 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
             with np.errstate(invalid="ignore"):
                 finite &= np.fmod(np.where(finite, number, 0.0), 1.0) == 0
         ok = pd.Series(finite, index=s.index)
-        typed_float = numeric.where(ok & ~user_missing)
-        typed = typed_float.astype("Float64")
-        if field.type == "integer":
-            typed = typed.astype("Int64")
+        typed = _masked_numbers(number, finite & ~user_missing.to_numpy(dtype=bool), field.type)
+        typed.index = s.index
     elif field.type == "boolean":
         parsed = distinct.map(lambda v: None if _is_blank(v) else _to_bool(v))
         ok = parsed.notna()
