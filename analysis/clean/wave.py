@@ -104,8 +104,9 @@ def _label_column(typed: pd.Series, field: Field) -> pd.Series:
         values = typed.map(lambda v: None if pd.isna(v) else labels.get(v))
         label_codes = pd.Categorical(values, categories=categories).codes
     else:
-        table = distinct.map(lambda v: -1 if pd.isna(v) else position.get(labels.get(v), -1))
-        label_codes = table.to_numpy(dtype=np.int64)
+        label_codes = distinct.map_array(
+            lambda v: -1 if pd.isna(v) else position.get(labels.get(v), -1), np.int64
+        )
     label = pd.Categorical.from_codes(label_codes, categories=categories)
     return pd.Series(label, index=typed.index)
 
