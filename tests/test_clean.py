@@ -358,3 +358,46 @@ def test_pseudonymise_gives_each_value_its_own_hmac():
     expected = [None if v is None else pseudonym(v, EXAMPLE_KEY, "officer_survey") for v in values]
     assert [None if pd.isna(v) else v for v in out] == expected
     assert out.dtype == "string"
+
+
+def test_age_bands_and_attitude_index_match_their_pandas_definitions() -> None:
+    """The NumPy forms of age_band and attitude_index against the plain pandas statements of
+    their definitions, on ages with fractions, band edges and gaps, and items with NAs."""
+    import numpy as np
+
+    from analysis.clean import derive
+
+    rng = np.random.default_rng(3)
+    n = 2_000
+    ages = pd.array(
+        np.where(
+            rng.random(n) < 0.1,
+            np.nan,
+            rng.choice([17, 17.5, 18, 29, 29.5, 30, 49, 50, 71, 12, 40.2], n),
+        ),
+        dtype="Float64",
+    )
+    items = {
+        i: pd.array(np.where(rng.random(n) < 0.3, np.nan, rng.integers(1, 6, n)), dtype="Int64")
+        for i in derive.ATTITUDE_ITEMS
+    }
+    data = pd.DataFrame({"age": ages, **items})
+    for minors in (False, True):
+        band = pd.Series(pd.NA, index=data.index, dtype=object)
+        if minors:
+            band[(data["age"] < 18).fillna(False)] = derive.MINOR_BAND
+        for label, low, high in (
+            ("18-29", 18, 29),
+            ("30-39", 30, 39),
+            ("40-49", 40, 49),
+            ("50+", 50, float("inf")),
+        ):
+            band[((data["age"] >= low) & (data["age"] <= high)).fillna(False)] = label
+        categories = ([derive.MINOR_BAND] if minors else []) + list(derive.AGE_BANDS)
+        expected = pd.Series(pd.Categorical(band, categories=categories))
+        pd.testing.assert_series_equal(derive.age_band(data, with_minors=minors), expected)
+    table = pd.DataFrame(items).astype("Float64")
+    mean = table.mean(axis=1, skipna=True).astype("Float64")
+    expected = mean.where(table.notna().sum(axis=1) >= derive.ATTITUDE_MIN_ANSWERED, pd.NA)
+    got = derive.attitude_index(data, None)
+    pd.testing.assert_series_equal(got, expected, check_exact=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.validate.codebook import Codebook
@@ -82,31 +83,33 @@ def women(data: pd.DataFrame, codebook: Codebook) -> pd.Series:
 def age_band(data: pd.DataFrame, with_minors: bool = False) -> pd.Series:
     """Age in bands 18-29, 30-39, 40-49, 50+; under 18 is its own band only `with_minors`."""
     age = pd.to_numeric(_column(data, "age", "age_band"), errors="coerce").astype("Float64")
+    years = age.to_numpy(dtype=float, na_value=np.nan)
     categories = ([MINOR_BAND] if with_minors else []) + list(AGE_BANDS)
-    band = pd.Series(pd.NA, index=data.index, dtype=object)
+    bands = [("18-29", 18, 29), ("30-39", 30, 39), ("40-49", 40, 49), ("50+", 50, np.inf)]
     if with_minors:
-        band[(age < 18).fillna(False)] = MINOR_BAND
-    for label, low, high in (
-        ("18-29", 18, 29),
-        ("30-39", 30, 39),
-        ("40-49", 40, 49),
-        ("50+", 50, float("inf")),
-    ):
-        band[((age >= low) & (age <= high)).fillna(False)] = label
-    return pd.Series(pd.Categorical(band, categories=categories), index=data.index)
+        bands.insert(0, (MINOR_BAND, -np.inf, np.nextafter(18, -np.inf)))
+    codes = np.full(len(years), -1, dtype=np.int64)  # -1: missing, or between two bands
+    with np.errstate(invalid="ignore"):
+        for label, low, high in bands:
+            codes[(years >= low) & (years <= high)] = categories.index(label)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=data.index)
 
 
 def attitude_index(data: pd.DataFrame, codebook: Codebook) -> pd.Series:
     """Mean of the four Likert attitude items; NA unless at least three are answered."""
-    items = pd.DataFrame(
-        {
-            i: pd.to_numeric(_column(data, i, "attitude_index"), errors="coerce")
+    items = np.column_stack(
+        [
+            pd.to_numeric(_column(data, i, "attitude_index"), errors="coerce")
+            .astype("Float64")
+            .to_numpy(dtype=float, na_value=np.nan)
             for i in ATTITUDE_ITEMS
-        }
-    ).astype("Float64")
-    answered = items.notna().sum(axis=1)
-    mean = items.mean(axis=1, skipna=True).astype("Float64")
-    return mean.where(answered >= ATTITUDE_MIN_ANSWERED, pd.NA)
+        ]
+    )
+    answered = np.count_nonzero(~np.isnan(items), axis=1)
+    keep = answered >= ATTITUDE_MIN_ANSWERED
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(keep, np.nansum(items, axis=1) / answered, 0.0)
+    return pd.Series(pd.arrays.FloatingArray(mean, ~keep), index=data.index)
 
 
 def gain(data: pd.DataFrame, codebook: Codebook) -> pd.Series:
