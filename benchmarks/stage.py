@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import resource
 import sys
 import time
@@ -48,7 +49,7 @@ def _prepare(sav: Path, work: Path, root: Path) -> int:
     from analysis.clean.pseudonymise import EXAMPLE_KEY
     from analysis.clean.wave import clean
     from analysis.io import as_stored, read_raw
-    from analysis.tables import write_csv, write_json, write_parquet
+    from analysis.tables import write_csv, write_json, write_table, writer_threads
     from analysis.validate.codebook import load_codebook
     from analysis.validate.wave import refuse_wave_without_valid_rows, validate, with_file_missing
 
@@ -72,8 +73,11 @@ def _prepare(sav: Path, work: Path, root: Path) -> int:
         key=EXAMPLE_KEY,  # synthetic scaled data, never real: load_key would refuse it
         parsed=checked.parsed_valid(),
     )
-    write_parquet(result.data, work / "clean.parquet")
-    write_csv(result.data, work / "clean.csv")
+    # the threads the workflow gives this wave's job (Snakemake: at most the machine's cores)
+    threads = min(writer_threads(sav.stat().st_size / 1e6), os.cpu_count() or 1)
+    write_table(
+        result.data, parquet=work / "clean.parquet", csv=work / "clean.csv", threads=threads
+    )
     write_json(result.codebook, work / "clean.codebook.json")
     write_csv(result.missing_summary, work / "clean.missing.csv")
     return len(result.data)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -124,3 +126,39 @@ def test_frames_the_column_wise_writer_leaves_to_pandas(tmp_path, monkeypatch):
         assert frame is marker or not csv_writer.supports(frame)
         write_csv(frame, tmp_path / "t.csv")
         assert (tmp_path / "t.csv").read_bytes() == _pandas_csv(frame)
+
+
+def test_parquet_and_csv_written_at_once_are_the_same_files(tmp_path: Path) -> None:
+    """Two threads (a large wave's prepare job) write exactly what one writes."""
+    from analysis.tables import write_table
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "id": pd.array([f"P-{i:06d}" for i in range(30_000)], dtype="string"),
+            "n": pd.array(rng.integers(0, 9, 30_000), dtype="Int64"),
+            "x": rng.normal(size=30_000),
+        }
+    )
+    one, two = tmp_path / "one", tmp_path / "two"
+    write_table(frame, parquet=one.with_suffix(".parquet"), csv=one.with_suffix(".csv"))
+    write_table(frame, parquet=two.with_suffix(".parquet"), csv=two.with_suffix(".csv"), threads=2)
+    for suffix in (".parquet", ".csv"):
+        assert one.with_suffix(suffix).read_bytes() == two.with_suffix(suffix).read_bytes()
+
+
+def test_a_failed_parquet_write_in_its_thread_is_raised(tmp_path: Path) -> None:
+    from analysis.tables import write_table
+
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    blocked = tmp_path / "file"
+    blocked.write_text("a file, not a folder")
+    with pytest.raises(OSError):
+        write_table(frame, parquet=blocked / "t.parquet", csv=tmp_path / "t.csv", threads=2)
+
+
+def test_a_large_raw_wave_gets_two_threads() -> None:
+    from analysis.tables import LARGE_WAVE_MB, writer_threads
+
+    assert writer_threads(LARGE_WAVE_MB) == 2
+    assert writer_threads(LARGE_WAVE_MB - 0.1) == 1

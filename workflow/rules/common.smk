@@ -89,6 +89,14 @@ def raw_wave_file(wildcards) -> str:
     return raw_file(wildcards.dataset, wildcards.wave)
 
 
+def prepare_threads(wildcards, input) -> int:
+    """Two threads for a large raw wave (its cleaned table's Parquet and CSV are written at
+    once, analysis.tables.writer_threads), one otherwise."""
+    from analysis.tables import writer_threads
+
+    return writer_threads(Path(input.raw).stat().st_size / 1e6)
+
+
 def codebook_file(wildcards) -> str:
     return str(RAW / wildcards.dataset / "codebook.json")
 

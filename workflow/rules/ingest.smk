@@ -79,6 +79,7 @@ rule prepare_wave:
         quarantine=f"{LOGS}/prepare_wave/{{dataset}}/{{wave}}.quarantine.csv",
     conda:
         "../envs/wps.yaml"
+    threads: prepare_threads
     params:
         on_row_error=on_row_error,
         pseudonymisation=config["pseudonymisation"],

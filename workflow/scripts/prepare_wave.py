@@ -18,7 +18,7 @@ from analysis.clean.wave import clean, pseudonymised_fields
 from analysis.io import as_stored, read_raw
 from analysis.provenance import job
 from analysis.provenance.tiers import owner_only, protect
-from analysis.tables import write_csv, write_json, write_parquet
+from analysis.tables import write_csv, write_json, write_table
 from analysis.validate.codebook import load_codebook
 from analysis.validate.wave import refuse_wave_without_valid_rows, validate, with_file_missing
 
@@ -74,8 +74,8 @@ with job(sm) as j:
         parsed=checked.parsed_valid(),
     )
     with owner_only():
-        write_parquet(cleaned.data, Path(sm.output.table))
-        write_csv(cleaned.data, Path(sm.output.csv))
+        tables = {"parquet": Path(sm.output.table), "csv": Path(sm.output.csv)}
+        write_table(cleaned.data, **tables, threads=sm.threads)
         write_json(cleaned.codebook, Path(sm.output.codebook))
         write_csv(cleaned.missing_summary, Path(sm.output.missing))
     for name in ("table", "csv", "codebook", "missing"):
