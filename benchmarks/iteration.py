@@ -88,6 +88,7 @@ def measure_change(
     renders = rerendered(snapshot / "results", copy / "results", change.words_of)
     out: dict[str, Any] = {
         "rerun_s": rerun.seconds,
+        "rerun_cpu_s": rerun.cpu_seconds,
         "jobs": rerun.total,
         "jobs_by_rule": rerun.jobs,
         **renders,
@@ -118,10 +119,12 @@ def one_repeat(
 def summarise(repeats: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over repeats; every ratio computed within a repeat, then its median."""
     cold_s = [r["cold"].seconds for r in repeats]
+    cold_cpu = [r["cold"].cpu_seconds for r in repeats]
     noop = [summary(r["noop"])["median"] for r in repeats]
     make = [summary(r["make_run"])["median"] for r in repeats]
     out: dict[str, Any] = {
         "cold_run_s": summary(cold_s),
+        "cold_run_cpu_s": summary(cold_cpu),
         "cold_jobs": repeats[-1]["cold"].total,
         "noop_rerun_s": summary([s for r in repeats for s in r["noop"]]),
         "make_run_noop_s": summary([s for r in repeats for s in r["make_run"]]),
@@ -135,6 +138,11 @@ def summarise(repeats: list[dict[str, Any]]) -> dict[str, Any]:
             "what": change.what,
             "rerun_s": summary([p["rerun_s"] for p in per]),
             "to_cold_ratio": ratios([(p["rerun_s"], c) for p, c in zip(per, cold_s, strict=True)]),
+            # the rerun's work against the cold run's, however well each kept the cores busy:
+            # what the wall-clock ratio could reach with perfect packing and no fixed costs
+            "cpu_to_cold_ratio": ratios(
+                [(p["rerun_cpu_s"], c) for p, c in zip(per, cold_cpu, strict=True)]
+            ),
             "jobs": last["jobs"],
             "jobs_to_cold_ratio": ratio(last["jobs"], out["cold_jobs"]),
             "jobs_by_rule": last["jobs_by_rule"],

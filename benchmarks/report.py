@@ -46,7 +46,8 @@ def workflow_table(wf: dict[str, Any]) -> list[str]:
         return [f"Skipped ({wf['skipped']}); dry run took {_num(wf.get('dry_run_s'), 's')}."]
     cold = wf["cold_run_s"]
     out = [
-        f"Cold run: {_num(cold['median'], 's')} ({wf['cold_jobs']} jobs; runs "
+        f"Cold run: {_num(cold['median'], 's')} ({wf['cold_jobs']} jobs, "
+        f"{_num(_median(wf.get('cold_run_cpu_s')), 'CPU s')}; runs "
         f"{', '.join(_num(r) for r in cold['runs'])} s). With nothing changed, `make run` took "
         f"{_num(wf['make_run_noop_s']['median'], 's')} and the workflow's own no-op "
         f"(`snakemake`) {_num(wf['noop_rerun_s']['median'], 's')}: "
@@ -57,15 +58,16 @@ def workflow_table(wf: dict[str, Any]) -> list[str]:
         f"notebook: the same analysis run end to end ({wf['notebook']}). Briefs rendered again: "
         "of the briefs there are; needlessly: their numbers and words did not change.",
         "",
-        "| Change | Rerun (s) | x cold | Jobs | x cold jobs | Briefs rendered again "
-        "(needlessly) | Notebook (s) | Rerun x notebook |",
-        "|---|---:|---:|---:|---:|---|---:|---:|",
+        "| Change | Rerun (s) | x cold | CPU x cold CPU | Jobs | x cold jobs | Briefs rendered "
+        "again (needlessly) | Notebook (s) | Rerun x notebook |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for change in wf["changes"].values():
         needless = len(change["briefs_rendered_needlessly"])
         out.append(
             f"| {change['what']} | {_num(change['rerun_s']['median'])} | "
-            f"{_num(_median(change['to_cold_ratio']))} | {change['jobs']} | "
+            f"{_num(_median(change['to_cold_ratio']))} | "
+            f"{_num(_median(change.get('cpu_to_cold_ratio')))} | {change['jobs']} | "
             f"{_num(change['jobs_to_cold_ratio'])} | "
             f"{len(change['briefs_rendered'])} of {change['briefs']} ({needless}) | "
             f"{_num(_median(change.get('notebook_s')))} | "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import secrets
 import shutil
 import subprocess
@@ -77,10 +78,12 @@ def snakemake_env(copy: Path | None = None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Run:
-    """One timed command: wall seconds, and the jobs Snakemake ran (by rule)."""
+    """One timed command: wall seconds, the jobs Snakemake ran (by rule), and the CPU seconds
+    of Snakemake and every job it ran (user + system, all cores: the work, however packed)."""
 
     seconds: float
     jobs: dict[str, int]
+    cpu_seconds: float = 0.0
 
     @property
     def total(self) -> int:
@@ -95,12 +98,20 @@ def job_stats(output: str) -> dict[str, int]:
 
 def timed(cmd: list[str], copy: Path) -> Run:
     """Run ``cmd`` in ``copy``; its wall time and job stats. Raises WorkflowFailed."""
+    before = children_cpu_seconds()
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=copy, capture_output=True, text=True, env=snakemake_env(copy))
     seconds = time.perf_counter() - start
+    cpu = children_cpu_seconds() - before
     if proc.returncode != 0:
         raise WorkflowFailed(f"{' '.join(cmd)} failed in {copy}:\n{proc.stderr[-4000:]}")
-    return Run(seconds, job_stats(proc.stderr + proc.stdout))
+    return Run(seconds, job_stats(proc.stderr + proc.stdout), round(cpu, 2))
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process's finished children and theirs."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def snakemake(copy: Path, *extra: str) -> Run:

@@ -115,6 +115,7 @@ def test_ratio_of_two_measured_numbers() -> None:
 def fake_repeat(cold: float, noop: list[float], make: list[float], rerun: float) -> dict:
     change = {
         "rerun_s": rerun,
+        "rerun_cpu_s": rerun * 1.5,  # the rerun's jobs kept 1.5 cores busy
         "jobs": 17,
         "jobs_by_rule": {"render_brief": 1, "all": 1},
         "briefs": 20,
@@ -124,7 +125,8 @@ def fake_repeat(cold: float, noop: list[float], make: list[float], rerun: float)
         "notebook_jobs": 68,
     }
     changes = {c.id: dict(change) for c in iteration.CHANGES}
-    return {"cold": Run(cold, {"x": 68}), "noop": noop, "make_run": make, "changes": changes}
+    cold_run = Run(cold, {"x": 68}, cpu_seconds=cold * 1.9)  # the cold run kept 1.9 busy
+    return {"cold": cold_run, "noop": noop, "make_run": make, "changes": changes}
 
 
 def test_summary_computes_each_ratio_within_its_repeat() -> None:
@@ -138,6 +140,8 @@ def test_summary_computes_each_ratio_within_its_repeat() -> None:
     assert out["make_run_to_noop_ratio"] == {"median": 1.75, "runs": [2.0, 1.5]}
     wave = out["changes"]["new_wave"]
     assert wave["to_cold_ratio"]["runs"] == [0.4, 0.3]  # 40/100, 60/200
+    assert wave["cpu_to_cold_ratio"]["runs"] == [0.316, 0.237]  # 60/190, 90/380
+    assert out["cold_run_cpu_s"]["runs"] == [190.0, 380.0]
     assert out["new_wave_to_cold_ratio"] is wave["to_cold_ratio"]
     assert wave["rerun_to_notebook_ratio"]["runs"] == [0.2, 0.15]  # against 2 x cold
     assert wave["jobs"] == 17 and wave["jobs_to_cold_ratio"] == 0.25
@@ -269,3 +273,16 @@ def test_new_wave_file_names_its_own_wave(tmp_path: Path) -> None:
     frame, _meta = pyreadstat.read_sav(str(tmp_path / workflow.SURVEY_DIR / workflow.NEW_WAVE))
     assert set(frame["wave"]) == {int(Path(workflow.NEW_WAVE).stem)}
     assert len(frame) > 1000 and frame["respondent_id"].is_unique
+
+
+def test_a_timed_run_counts_the_cpu_of_its_children(tmp_path: Path) -> None:
+    """A run's CPU seconds include the processes it started (Snakemake's jobs)."""
+    import sys
+
+    from benchmarks.workflow import timed
+
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}])"
+    run = timed([sys.executable, "-c", child], tmp_path)
+    assert run.cpu_seconds >= 0.25
+    assert run.seconds >= 0.25
