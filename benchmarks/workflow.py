@@ -28,7 +28,7 @@ NEW_WAVE = "2026.sav"
 KEY_ENV = "WPS_PSEUDONYM_KEY"
 BENCH_KEY = secrets.token_hex(32)
 #: Snakemake's line for each job it ran. Its first "Job stats" table is no count: it is printed
-#: before the plan_briefs checkpoint adds the briefs' jobs (11 planned, 84 run in a cold run).
+#: before the build_findings checkpoints add the briefs' jobs.
 FINISHED = re.compile(r"^Finished jobid: \d+ \(Rule: ([A-Za-z_][A-Za-z0-9_]*)\)", re.MULTILINE)
 
 
