@@ -24,6 +24,13 @@ DATASET = "officer_survey"
 STAGES = ("floor", "prepare", "models")
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process's threads and of its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set (VmHWM), in MB; ru_maxrss where /proc is absent."""
     try:
@@ -53,7 +60,9 @@ def _prepare(sav: Path, work: Path, root: Path) -> int:
     from analysis.validate.codebook import load_codebook
     from analysis.validate.wave import refuse_wave_without_valid_rows, validate, with_file_missing
 
-    table = as_stored(read_raw(sav, dataset=DATASET))
+    # the threads the workflow gives this wave's job (Snakemake: at most the machine's cores)
+    threads = min(writer_threads(sav.stat().st_size / 1e6), os.cpu_count() or 1)
+    table = as_stored(read_raw(sav, dataset=DATASET, processes=threads))
     own_codebook = load_codebook(root / "data" / "raw" / DATASET / "codebook.json")
     checked = validate(
         table, own_codebook, dataset=DATASET, file=str(sav), on_row_error="quarantine"
@@ -73,8 +82,6 @@ def _prepare(sav: Path, work: Path, root: Path) -> int:
         key=EXAMPLE_KEY,  # synthetic scaled data, never real: load_key would refuse it
         parsed=checked.parsed_valid(),
     )
-    # the threads the workflow gives this wave's job (Snakemake: at most the machine's cores)
-    threads = min(writer_threads(sav.stat().st_size / 1e6), os.cpu_count() or 1)
     write_table(
         result.data, parquet=work / "clean.parquet", csv=work / "clean.csv", threads=threads
     )
@@ -125,15 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     warm_imports(args.stage)
-    start, cpu_start = time.perf_counter(), time.process_time()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     rows = RUNNERS[args.stage](args.sav, args.work, args.root)
     seconds = time.perf_counter() - start
     record = {
         "stage": args.stage,
         "seconds": seconds,
-        # CPU of all threads: on a shared machine a steadier measure than the wall clock
-        "cpu_seconds": time.process_time() - cpu_start,
+        # CPU of all threads and of the reading processes: the work, however many cores did it
+        "cpu_seconds": cpu_seconds() - cpu_start,
         "peak_rss_mb": peak_rss_mb(),
+        # the largest of the processes a chunked read started (each its own memory)
+        "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "rows": rows,
     }
     sys.stdout.write(json.dumps(record) + "\n")

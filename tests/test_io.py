@@ -456,3 +456,21 @@ def test_sniff_names_common_kinds():
     assert sniff(b"%PDF-1.7") == "pdf"
     assert sniff(b"<!DOCTYPE html><html>") == "html"
     assert sniff(b"a,b\n1,2\n") == "text"
+
+
+def test_an_spss_wave_read_in_two_row_chunks_is_the_same_table() -> None:
+    """A large wave's job reads its .sav in two row chunks at once: the bundled wave is read
+    that way (not by the one-process fallback) into the same table."""
+    import pyreadstat
+
+    from analysis.io import read_raw, statfiles
+
+    path = Path(__file__).resolve().parents[1] / "data/raw/officer_survey/2025.sav"
+    chunked = statfiles._read_in_chunks(
+        pyreadstat.read_sav, path, 2, user_missing=True, dates_as_pandas_datetime=True
+    )
+    assert chunked is not None
+    one, two = read_raw(path, "officer_survey"), read_raw(path, "officer_survey", processes=2)
+    pd.testing.assert_frame_equal(two.data, one.data)
+    assert (two.value_labels, two.missing_codes) == (one.value_labels, one.missing_codes)
+    assert two.file_info == one.file_info

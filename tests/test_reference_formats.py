@@ -172,3 +172,23 @@ def test_unodc_glotip_export_header_below_title_rows(reference_data: Path):
     assert table.data.shape == (58769, 13)
     assert table.data["Indicator"].value_counts()["Detected trafficking victims"] == 39485
     assert "<5" in set(table.data["txtVALUE"])
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=[f"{p.parent.name}/{p.name}" for p in ALL_FILES])
+def test_a_file_read_in_two_processes_is_the_same_table(reference_data: Path, path: Path):
+    """A large wave's job reads SPSS, Stata and SAS files in two row chunks at once: the same
+    table (data, labels, missing codes, file facts) as one process reads, for every file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            one = read_raw(path, "reference")
+        except WpsInputError:
+            with pytest.raises(WpsInputError):
+                read_raw(path, "reference", processes=2)
+            return
+        two = read_raw(path, "reference", processes=2)
+    pd.testing.assert_frame_equal(two.data, one.data)
+    assert two.value_labels == one.value_labels
+    assert two.missing_codes == one.missing_codes
+    assert two.missing_ranges == one.missing_ranges
+    assert two.file_info == one.file_info

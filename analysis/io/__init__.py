@@ -27,11 +27,13 @@ def read_raw(
     *,
     sheet: str | None = None,
     expected_columns: Sequence[str] | None = None,
+    processes: int = 1,
 ) -> RawTable:
     """Read one raw wave file into a ``RawTable``; bad files raise ``IngestError``.
 
     ``sheet`` and ``expected_columns`` apply to .xlsx only: the sheet to read (default: the
-    first) and column names that locate the header row below any title rows.
+    first) and column names that locate the header row below any title rows. ``processes``
+    above 1 reads an SPSS, Stata or SAS file in that many row chunks at once (pyreadstat).
     """
     path = Path(path)
     fmt = check_file(path, dataset)
@@ -46,7 +48,7 @@ def read_raw(
             return read_xlsx(path, dataset, sheet=sheet, expected_columns=expected_columns)
         from analysis.io.statfiles import read_stat_file
 
-        return read_stat_file(path, fmt, dataset)
+        return read_stat_file(path, fmt, dataset, processes=processes)
     except WpsInputError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad file must give a message, not a traceback

@@ -66,8 +66,48 @@ def file_written_at(path: Path) -> dt.datetime | None:
     return next((s for s in stamps if isinstance(s, dt.datetime)), None)
 
 
-def read_stat_file(path: Path, fmt: str, dataset: str = "") -> RawTable:
-    """Read one SPSS/Stata/SAS file; never lets a pyreadstat exception escape."""
+#: SPSS files, whose header gives the row count, are read in row chunks at once by a large
+#: wave's job (the Stata and SAS readers' tagged missing values differ when read so).
+CHUNKED_READS = {"sav", "zsav"}
+
+
+def _chunk(reader: Callable, path: str, offset: int, limit: int, kwargs: dict) -> pd.DataFrame:
+    frame, _meta = reader(path, row_offset=offset, row_limit=limit, **kwargs)
+    return frame
+
+
+def _read_in_chunks(reader: Callable, path: Path, processes: int, **kwargs: Any) -> tuple | None:
+    """`reader(path, **kwargs)` as `processes` row chunks read at once, or None when that
+    would not give the same frame: no row count in the header, or chunks whose columns came out
+    of different types (a chunk with no date, one with a user-missing code in a date column)."""
+    import multiprocessing
+
+    _, meta = reader(str(path), metadataonly=True, **kwargs)
+    rows = meta.number_rows
+    if not rows or rows < 2 * processes:
+        return None
+    size = -(-rows // processes)
+    jobs = [(reader, str(path), start, size, kwargs) for start in range(0, rows, size)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        parts = pool.starmap(_chunk, jobs)
+    if any(list(part.dtypes) != list(parts[0].dtypes) for part in parts[1:]):
+        return None
+    return pd.concat(parts, ignore_index=True), meta
+
+
+def _read(reader: Callable, path: Path, fmt: str, processes: int, **kwargs: Any) -> tuple:
+    """`reader(path, **kwargs)`, in `processes` row chunks at once where that gives the same
+    frame (`_read_in_chunks`): a large wave's job has the cores."""
+    if processes > 1 and fmt in CHUNKED_READS:
+        read = _read_in_chunks(reader, path, processes, **kwargs)
+        if read is not None:
+            return read
+    return reader(str(path), **kwargs)
+
+
+def read_stat_file(path: Path, fmt: str, dataset: str = "", *, processes: int = 1) -> RawTable:
+    """Read one SPSS/Stata/SAS file (in `processes` row chunks at once, for the formats that
+    allow it); never lets a pyreadstat exception escape."""
     reader = READERS[fmt]
     kwargs: dict[str, Any] = {"user_missing": True} if fmt in KEEPS_USER_MISSING else {}
     # date formats as datetime64 (midnight), converted in one NumPy step, not one Python date
@@ -75,7 +115,7 @@ def read_stat_file(path: Path, fmt: str, dataset: str = "") -> RawTable:
     # still says it holds dates
     own_dates = False
     try:
-        df, meta = reader(str(path), dates_as_pandas_datetime=True, **kwargs)
+        df, meta = _read(reader, path, fmt, processes, dates_as_pandas_datetime=True, **kwargs)
     except Exception as first:  # noqa: BLE001 - pyreadstat raises many types; retry then refuse
         try:
             df, meta = reader(str(path), disable_datetime_conversion=True, **kwargs)

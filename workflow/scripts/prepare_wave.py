@@ -28,7 +28,8 @@ results = sm.config["results_dir"]
 with job(sm) as j:
     dataset, raw = sm.wildcards.dataset, Path(sm.input.raw)
     # as the stored tables always gave it (plain metadata, object columns through Arrow)
-    table = as_stored(read_raw(raw, dataset=dataset))
+    # a large wave's job has two threads: the read and the writes use both
+    table = as_stored(read_raw(raw, dataset=dataset, processes=sm.threads))
     j.note("rows_read", len(table.data))
     own_codebook = load_codebook(Path(sm.input.codebook))
     checked = validate(
