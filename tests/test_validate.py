@@ -3,6 +3,7 @@ structural problems stop the run, and the counts always reconcile."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -358,3 +359,22 @@ def test_text_columns_parse_the_same_whatever_their_dtype(values):
     for part in ("blank", "user_missing", "bad_type", "code_text"):
         assert getattr(as_string, part).tolist() == getattr(as_object, part).tolist(), part
     assert as_string.typed.equals(as_object.typed)
+
+
+def test_integer_cells_are_whole_numbers_a_64_bit_integer_holds():
+    """Fractions, infinities and numbers beyond 64 bits are bad values of an integer field
+    (pandas turned 1e300 into -9223372036854775808 without a word); negative zero and large
+    whole numbers are kept exactly."""
+    from analysis.validate.wave import parse_column
+
+    field = codebook_from_dict({"name": "t", "fields": [{"name": "n", "type": "integer"}]}).fields[
+        "n"
+    ]
+    values = [1.0, -2.5, 2.5, -0.0, np.nan, np.inf, -np.inf, 1e300, 2.0**60, -(2.0**63), 2.0**63]
+    parsed = parse_column(pd.Series(values), field)
+    assert parsed.bad_type.tolist() == [
+        False, True, True, False, False, True, True, True, False, True, True
+    ]  # fmt: skip
+    assert parsed.typed.tolist()[:4] == [1, pd.NA, pd.NA, 0]
+    assert parsed.typed.iloc[8] == 2**60
+    assert str(parsed.typed.dtype) == "Int64"

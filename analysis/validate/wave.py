@@ -323,12 +323,12 @@ def _datetimes(stamps: pd.Series, distinct: Distinct) -> pd.Series:
 
 def _masked_numbers(number: np.ndarray, keep: np.ndarray, kind: str) -> pd.Series:
     """`Series(number).where(keep).astype("Float64")`, and `.astype("Int64")` for an integer
-    field, built as one masked array rather than three copies of the column."""
+    field (whose kept values are whole numbers a 64-bit integer holds), built as one masked
+    array rather than three copies of the column."""
     values = np.where(keep, number, 0.0)
     if kind != "integer":
         return pd.Series(pd.arrays.FloatingArray(values, ~keep))
-    if not np.all(np.abs(values) < 2**53):  # beyond exact floats: pandas checks the cast
-        return pd.Series(number).where(keep).astype("Float64").astype("Int64")
+    # kept values are whole and below 2**63 in size (parse_column): each converts exactly
     return pd.Series(pd.arrays.IntegerArray(values.astype(np.int64), ~keep))
 
 
@@ -372,8 +372,8 @@ def parse_column(values: pd.Series, field: Field) -> ParsedColumn:
         number = numeric.to_numpy(dtype=float)
         finite = np.isfinite(number)
         if field.type == "integer":  # whole numbers (fmod(x, 1) == 0, a tenth of the cost)
-            with np.errstate(invalid="ignore"):
-                finite &= np.trunc(number) == number
+            with np.errstate(invalid="ignore"):  # that a 64-bit integer holds
+                finite &= (np.trunc(number) == number) & (np.abs(number) < 2.0**63)
         ok = pd.Series(finite, index=s.index)
         typed = _masked_numbers(number, finite & ~user_missing.to_numpy(dtype=bool), field.type)
         typed.index = s.index
