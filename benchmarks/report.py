@@ -94,14 +94,15 @@ def render_table(render: dict[str, Any]) -> list[str]:
 
 def scale_table(scale: dict[str, Any]) -> list[str]:
     out = [
-        "| Rows | Stage | Median (s) | x floor | Peak memory (MB) |",
-        "|---:|---|---:|---:|---:|",
+        "| Rows | Stage | Median (s) | x floor | CPU x floor CPU | Peak memory (MB) |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for rows, size in sorted(scale["sizes"].items(), key=lambda kv: int(kv[0])):
         for stage, m in size["stages"].items():
             out.append(
                 f"| {int(rows):,} | {stage} | {_num(m['seconds']['median'])} | "
-                f"{_num(m['ratio_to_floor'])} | {_num(m['peak_rss_mb']['median'])} |"
+                f"{_num(m['ratio_to_floor'])} | {_num(m.get('cpu_ratio_to_floor'))} | "
+                f"{_num(m['peak_rss_mb']['median'])} |"
             )
     return out
 

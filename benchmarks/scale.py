@@ -41,16 +41,21 @@ def bench_size(rows: int, work_dir: Path, root: Path, repeats: int) -> dict[str,
     sav = write_scaled_sav(rows, work_dir / f"officer_survey_{rows}.sav")
     seconds: dict[str, list[float]] = {s: [] for s in STAGES}
     peaks: dict[str, list[float]] = {s: [] for s in STAGES}
+    cpu: dict[str, list[float]] = {s: [] for s in STAGES}
     ivc_seconds: list[float] = []
+    ivc_cpu: list[float] = []
     ivc_peaks: list[float] = []
     for _ in range(repeats):
         out = {s: run_stage(s, sav, work_dir / f"stages_{rows}", root) for s in STAGES}
         for s, rec in out.items():
             seconds[s].append(rec["seconds"])
             peaks[s].append(rec["peak_rss_mb"])
+            cpu[s].append(rec["cpu_seconds"])
         ivc_seconds.append(sum(out[s]["seconds"] for s in IVC))
+        ivc_cpu.append(sum(out[s]["cpu_seconds"] for s in IVC))
         ivc_peaks.append(max(out[s]["peak_rss_mb"] for s in IVC))
     floor = summary(seconds["floor"])["median"]
+    floor_cpu = summary(cpu["floor"])["median"]
     stages: dict[str, Any] = {}
     for s in STAGES:
         time_s = summary(seconds[s])
@@ -58,12 +63,17 @@ def bench_size(rows: int, work_dir: Path, root: Path, repeats: int) -> dict[str,
             "seconds": time_s,
             "peak_rss_mb": summary(peaks[s], digits=1),
             "ratio_to_floor": _ratio(time_s["median"], floor),
+            # the work, however many cores did it (a large wave's prepare job has two)
+            "cpu_seconds": summary(cpu[s]),
+            "cpu_ratio_to_floor": _ratio(summary(cpu[s])["median"], floor_cpu),
         }
     ivc_time = summary(ivc_seconds)
     stages["ingest_validate_clean"] = {
         "seconds": ivc_time,
         "peak_rss_mb": summary(ivc_peaks, digits=1),
         "ratio_to_floor": _ratio(ivc_time["median"], floor),
+        "cpu_seconds": summary(ivc_cpu),
+        "cpu_ratio_to_floor": _ratio(summary(ivc_cpu)["median"], floor_cpu),
     }
     return {"rows": rows, "sav_mb": round(sav.stat().st_size / 1024**2, 2), "stages": stages}
 
