@@ -549,26 +549,30 @@ Path("after.txt").write_text("ran")
 """
 
 
-@pytest.mark.parametrize("as_snakemake", [True, False])
-def test_a_snakemake_job_process_ends_with_its_block(tmp_path: Path, as_snakemake: bool) -> None:
-    """In the process Snakemake started for a job, a successful block ends the process at once
-    (no interpreter teardown, issue 18) with status 0, its output, record, log and printed
-    output all written; anywhere else (a test, a notebook) the code after the block runs."""
+def run_script(folder: Path, text: str):
+    """Run `text` as a script in its own interpreter in `folder` (the repository importable)."""
     import subprocess
 
-    script = tmp_path / "script.py"
-    script.write_text(
-        SCRIPT_PROCESS.format(tests=str(Path(__file__).parent), as_snakemake=as_snakemake)
-    )
+    script = folder / "script.py"
+    script.write_text(text)
     repo = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(script)],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
         check=False,
         env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
     )
+
+
+@pytest.mark.parametrize("as_snakemake", [True, False])
+def test_a_snakemake_job_process_ends_with_its_block(tmp_path: Path, as_snakemake: bool) -> None:
+    """In the process Snakemake started for a job, a successful block ends the process at once
+    (no interpreter teardown, issue 18) with status 0, its output, record, log and printed
+    output all written; anywhere else (a test, a notebook) the code after the block runs."""
+    text = SCRIPT_PROCESS.format(tests=str(Path(__file__).parent), as_snakemake=as_snakemake)
+    done = run_script(tmp_path, text)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out.txt").read_text() == "made"
     assert json.loads((tmp_path / "record.json").read_text())["rule"] == "demo"
@@ -580,20 +584,8 @@ def test_a_snakemake_job_process_ends_with_its_block(tmp_path: Path, as_snakemak
 
 def test_a_failed_block_is_not_ended_early(tmp_path: Path) -> None:
     """A failing job still raises: Snakemake sees the non-zero status of the traceback."""
-    import subprocess
-
-    script = tmp_path / "script.py"
     text = SCRIPT_PROCESS.format(tests=str(Path(__file__).parent), as_snakemake=True)
-    script.write_text(text.replace('Path("out.txt").write_text("made")', "1 / 0"))
-    repo = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
-    )
+    done = run_script(tmp_path, text.replace('Path("out.txt").write_text("made")', "1 / 0"))
     assert done.returncode == 1
     assert "ZeroDivisionError" in done.stderr
     assert not (tmp_path / "record.json").exists()
