@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,13 @@ def core_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover (not Linux)
         return os.cpu_count() or 1
+
+
+def cpu_seconds(*, own: bool = True) -> float:
+    """CPU seconds (user + system) of this process's finished children and theirs, and, with
+    `own`, of this process's threads too."""
+    who = (resource.RUSAGE_CHILDREN, resource.RUSAGE_SELF) if own else (resource.RUSAGE_CHILDREN,)
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, who))
 
 
 def total_memory_gb() -> float | None:

@@ -20,15 +20,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.machine import cpu_seconds
+
 DATASET = "officer_survey"
 STAGES = ("floor", "prepare", "models")
-
-
-def cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process's threads and of its finished children."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def peak_rss_mb() -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import secrets
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.edits import revert
-from benchmarks.machine import core_count
+from benchmarks.machine import core_count, cpu_seconds
 
 #: Top-level folders never copied: outputs, caches, the environment, the benchmark's own work.
 EXCLUDED = ("results", ".snakemake", ".venv", "benchmarks/work")
@@ -98,20 +97,14 @@ def job_stats(output: str) -> dict[str, int]:
 
 def timed(cmd: list[str], copy: Path) -> Run:
     """Run ``cmd`` in ``copy``; its wall time and job stats. Raises WorkflowFailed."""
-    before = children_cpu_seconds()
+    before = cpu_seconds(own=False)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=copy, capture_output=True, text=True, env=snakemake_env(copy))
     seconds = time.perf_counter() - start
-    cpu = children_cpu_seconds() - before
+    cpu = cpu_seconds(own=False) - before
     if proc.returncode != 0:
         raise WorkflowFailed(f"{' '.join(cmd)} failed in {copy}:\n{proc.stderr[-4000:]}")
     return Run(seconds, job_stats(proc.stderr + proc.stdout), round(cpu, 2))
-
-
-def children_cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process's finished children and theirs."""
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
 
 
 def snakemake(copy: Path, *extra: str) -> Run:
